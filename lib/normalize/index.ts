@@ -1,0 +1,5 @@
+export * from './columns.js';
+export * from './scaler.js';
+export * from './rows.js';
+export * from './normalizer.js';
+export * from './fit.js';

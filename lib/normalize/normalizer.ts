@@ -1,0 +1,245 @@
+/**
+ * Normalizers turn batches of flow objects into NormalizedBatch rows (uint8, 0..255).
+ *
+ * How the scaling range is obtained is a *mode*, looked up in a registry so new modes (for example
+ * an exact reproduction of the prototype's preprocessing) are added with `registerNormalizeMode`
+ * without touching the node or the CLI:
+ *   - `scaler`: a fixed, persisted scaler file (fitted by `deepmad fit-scaler`). The default and the
+ *     only mode whose output means the same thing from one batch to the next.
+ *   - `online`: learns per-column min/max from the flows as they pass (optionally from a saved
+ *     starting point), scales each batch with the range known so far and saves the scaler on
+ *     request; `freezeAfterRows` stops learning once enough rows were seen.
+ *   - `batch`: min-max of each batch on its own, as the prototype did. Values are not comparable
+ *     across batches (a column constant within a batch becomes 0); offered only when asked for.
+ */
+import { chooseFeatureColumns, resolveColumns, toNumber, type ColumnChoice, type FlowRecord } from './columns.js';
+import { extractTrace, type NormalizedBatch } from './rows.js';
+import { loadScaler, MinMaxAccumulator, saveScaler, scaleValue, type Scaler } from './scaler.js';
+
+export interface NormalizeOptions extends ColumnChoice {
+  /** Mode name; see the module comment. Default 'scaler'. */
+  mode?: string;
+  /** `scaler`: file to read (required). `online`: file to start from when present and to save to. */
+  scalerFile?: string;
+  /** `online`: stop widening the ranges after this many rows (0 or absent: never). */
+  freezeAfterRows?: number;
+  /** Provenance written into scalers this normalizer saves. */
+  profile?: string;
+}
+
+export interface Normalizer {
+  readonly mode: string;
+  /** Output column names; null until the first flows fixed them (online/batch without `columns`). */
+  readonly columns: readonly string[] | null;
+  normalize(flows: readonly FlowRecord[]): NormalizedBatch;
+  /** The scaler in use (the learned one for `online`), or null when there is none. */
+  scaler(): Scaler | null;
+  /** Persists learned state when the mode has any; returns true when a file was written. */
+  save(): boolean;
+}
+
+export interface NormalizeMode {
+  name: string;
+  /** One line for help texts and `deepmad fit-scaler --help`. */
+  summary: string;
+  create(options: NormalizeOptions): Normalizer;
+}
+
+const modes = new Map<string, NormalizeMode>();
+
+export function registerNormalizeMode(mode: NormalizeMode): void {
+  modes.set(mode.name, mode);
+}
+
+export function normalizeModes(): NormalizeMode[] {
+  return [...modes.values()];
+}
+
+export function createNormalizer(options: NormalizeOptions): Normalizer {
+  const name = options.mode || 'scaler';
+  const mode = modes.get(name);
+  if (!mode) throw new Error(`unknown normalize mode '${name}' (known: ${[...modes.keys()].join(', ')})`);
+  return mode.create(options);
+}
+
+/**
+ * Reads the feature values of `flows` into a row-major Float64Array, columns in `keys` order.
+ * `keys` are the flow-side property names (already resolved).
+ */
+export function extractMatrix(flows: readonly FlowRecord[], keys: readonly string[]): Float64Array {
+  const c = keys.length;
+  const m = new Float64Array(flows.length * c);
+  for (let r = 0; r < flows.length; r++) {
+    const f = flows[r];
+    const base = r * c;
+    for (let i = 0; i < c; i++) {
+      const v = f[keys[i]];
+      m[base + i] = typeof v === 'number' ? v : toNumber(v);
+    }
+  }
+  return m;
+}
+
+/** Scales a row-major matrix with per-column min and max into a new uint8 matrix. */
+export function scaleMatrix(m: Float64Array, rows: number, min: ArrayLike<number>, max: ArrayLike<number>): Uint8Array {
+  const c = min.length;
+  const span = new Float64Array(c);
+  for (let i = 0; i < c; i++) span[i] = max[i] - min[i];
+  const out = new Uint8Array(rows * c);
+  for (let r = 0; r < rows; r++) {
+    const base = r * c;
+    for (let i = 0; i < c; i++) out[base + i] = scaleValue(m[base + i], min[i], span[i]);
+  }
+  return out;
+}
+
+/**
+ * Keeps the flow-side property names for a column list, re-resolving only when a batch's flows
+ * use other names (a different flow-meter profile).
+ */
+export class ColumnBinding {
+  private keys: string[] | null = null;
+  constructor(readonly columns: readonly string[]) {}
+
+  keysFor(sample: FlowRecord): string[] {
+    const k = this.keys;
+    if (k && k.every((name) => Object.prototype.hasOwnProperty.call(sample, name))) return k;
+    this.keys = resolveColumns(this.columns, sample);
+    return this.keys;
+  }
+}
+
+function emptyBatch(mode: string, columns: readonly string[] | null): NormalizedBatch {
+  return { columns: columns ? [...columns] : [], rows: 0, data: new Uint8Array(0), trace: extractTrace([]), mode };
+}
+
+class ScalerNormalizer implements Normalizer {
+  readonly mode = 'scaler';
+  private readonly binding: ColumnBinding;
+  private readonly min: Float64Array;
+  private readonly max: Float64Array;
+  constructor(private readonly fixed: Scaler) {
+    this.binding = new ColumnBinding(fixed.columns);
+    this.min = Float64Array.from(fixed.min);
+    this.max = Float64Array.from(fixed.max);
+  }
+  get columns(): readonly string[] { return this.fixed.columns; }
+  normalize(flows: readonly FlowRecord[]): NormalizedBatch {
+    if (flows.length === 0) return emptyBatch(this.mode, this.fixed.columns);
+    const keys = this.binding.keysFor(flows[0]);
+    const m = extractMatrix(flows, keys);
+    return {
+      columns: [...this.fixed.columns], rows: flows.length, data: scaleMatrix(m, flows.length, this.min, this.max),
+      trace: extractTrace(flows), mode: this.mode,
+    };
+  }
+  scaler(): Scaler { return this.fixed; }
+  save(): boolean { return false; }
+}
+
+class OnlineNormalizer implements Normalizer {
+  readonly mode = 'online';
+  private acc: MinMaxAccumulator | null = null;
+  private binding: ColumnBinding | null = null;
+  private dirty = false;
+  constructor(private readonly options: NormalizeOptions, start: Scaler | null) {
+    if (start) {
+      this.acc = MinMaxAccumulator.from(start);
+      this.binding = new ColumnBinding(start.columns);
+    }
+  }
+  get columns(): readonly string[] | null { return this.acc ? this.acc.columns : null; }
+  normalize(flows: readonly FlowRecord[]): NormalizedBatch {
+    if (flows.length === 0) return emptyBatch(this.mode, this.columns);
+    if (!this.acc || !this.binding) {
+      const cols = chooseFeatureColumns(flows[0], this.options);
+      if (cols.length === 0) throw new Error('the flows have no numeric feature columns to normalize');
+      this.acc = new MinMaxAccumulator(cols);
+      this.binding = new ColumnBinding(cols);
+    }
+    const acc = this.acc;
+    const keys = this.binding.keysFor(flows[0]);
+    const m = extractMatrix(flows, keys);
+    const limit = this.options.freezeAfterRows ?? 0;
+    if (!(limit > 0 && acc.rows >= limit)) {
+      const take = limit > 0 ? Math.min(flows.length, limit - acc.rows) : flows.length;
+      acc.addMatrix(m, take);
+      this.dirty = true;
+    }
+    return {
+      columns: [...acc.columns], rows: flows.length, data: scaleMatrix(m, flows.length, acc.min, acc.max),
+      trace: extractTrace(flows), mode: this.mode,
+    };
+  }
+  scaler(): Scaler | null {
+    return this.acc ? this.acc.toScaler({ source: 'learned online by deepmad normalize', profile: this.options.profile }) : null;
+  }
+  save(): boolean {
+    const file = this.options.scalerFile;
+    const s = this.scaler();
+    if (!file || !s || !this.dirty) return false;
+    saveScaler(file, s);
+    this.dirty = false;
+    return true;
+  }
+}
+
+class BatchNormalizer implements Normalizer {
+  readonly mode = 'batch';
+  private binding: ColumnBinding | null = null;
+  constructor(private readonly options: NormalizeOptions) {}
+  get columns(): readonly string[] | null { return this.binding ? this.binding.columns : null; }
+  normalize(flows: readonly FlowRecord[]): NormalizedBatch {
+    if (flows.length === 0) return emptyBatch(this.mode, this.columns);
+    if (!this.binding) {
+      const cols = chooseFeatureColumns(flows[0], this.options);
+      if (cols.length === 0) throw new Error('the flows have no numeric feature columns to normalize');
+      this.binding = new ColumnBinding(cols);
+    }
+    const cols = this.binding.columns;
+    const keys = this.binding.keysFor(flows[0]);
+    const m = extractMatrix(flows, keys);
+    const acc = new MinMaxAccumulator(cols);
+    acc.addMatrix(m, flows.length);
+    return {
+      columns: [...cols], rows: flows.length, data: scaleMatrix(m, flows.length, acc.min, acc.max),
+      trace: extractTrace(flows), mode: this.mode,
+    };
+  }
+  scaler(): null { return null; }
+  save(): boolean { return false; }
+}
+
+registerNormalizeMode({
+  name: 'scaler',
+  summary: 'fixed min/max from a scaler file fitted with `deepmad fit-scaler`',
+  create(options) {
+    if (!options.scalerFile) throw new Error("mode 'scaler' needs a scaler file (fit one with: deepmad fit-scaler flows.csv -o scaler.json)");
+    return new ScalerNormalizer(loadScaler(options.scalerFile));
+  },
+});
+
+registerNormalizeMode({
+  name: 'online',
+  summary: 'learns min/max from the flows as they pass and saves them to the scaler file',
+  create(options) {
+    let start: Scaler | null = null;
+    if (options.scalerFile) {
+      try {
+        start = loadScaler(options.scalerFile);
+      } catch (err) {
+        // A missing file is the normal first start; anything else (bad JSON) must not be overwritten silently.
+        if (!/ENOENT/.test((err as Error).message)) throw err;
+      }
+    }
+    return new OnlineNormalizer(options, start);
+  },
+});
+
+registerNormalizeMode({
+  name: 'batch',
+  summary: "min/max of each batch on its own (the prototype's behaviour; values differ from batch to batch)",
+  create(options) {
+    return new BatchNormalizer(options);
+  },
+});
