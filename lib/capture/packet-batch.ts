@@ -57,6 +57,13 @@ export interface PacketBatch {
   fragOffset: Uint32Array;
   /** PKT_* bit set, below. */
   flags: Uint8Array;
+  /** Outermost 802.1Q / 802.1ad VLAN id (0 when untagged). Added by the reader. */
+  vlanId: Uint16Array;
+  /**
+   * Link type (LINKTYPE_* number) of every interface seen so far, indexed by `iface`.
+   * Shared snapshot per batch; small. Added by the reader.
+   */
+  linkTypes: number[];
 }
 
 /** More-fragments bit was set. */
@@ -67,6 +74,10 @@ export const PKT_L4_ABSENT = 2;
 export const PKT_TRUNCATED = 4;
 /** IPv4 don't-fragment bit. */
 export const PKT_DONT_FRAGMENT = 8;
+/** The L3/L4 fields describe the IPv4 packet carried inside an L2TP data tunnel (UDP 1701), as CICFlowMeter does. */
+export const PKT_L2TP_INNER = 16;
+/** The frame claimed IP (ethertype / link type) but the IP header was invalid or cut: ipVersion is 0. */
+export const PKT_BAD_IP = 32;
 
 export const TCP_FIN = 1;
 export const TCP_SYN = 2;
