@@ -3,7 +3,7 @@
  * (a PyTables "appendable_frame" table), with h5wasm.
  *
  * This is the layout the Python DeepMAD prototype wrote (`Normalized-data.h5`, `normed_data.h5`):
- *   /                 attrs CLASS='GROUP', PYTABLES_FORMAT_VERSION='2.1', TITLE, VERSION='1.0'
+ *   /                 attrs CLASS='GROUP', PYTABLES_FORMAT_VERSION='2.1', VERSION='1.0' (+ empty TITLEs)
  *   /<key>            group; pandas attrs: pandas_type='frame_table', pandas_version='0.15.2',
  *                     table_type='appendable_frame', levels=1 (int64), nan_rep, encoding, errors, and
  *                     pickled (protocol 0) index_cols, values_cols, non_index_axes, data_columns, info
@@ -12,7 +12,9 @@
  *                     attrs CLASS='TABLE', VERSION='2.7', NROWS, FIELD_i_NAME/FILL, index_kind,
  *                     values_block_N_dtype, values_block_N_kind (pickled column list), _meta (pickled None)
  * pandas restores the column order from `non_index_axes`. pandas also builds a PyTables index
- * (`/<key>/_i_table`); it is an optional search accelerator and we do not write it.
+ * (`/<key>/_i_table`); it is an optional search accelerator and we do not write it. Nor do we write
+ * the empty TITLE attributes (stored with a null dataspace, which h5wasm cannot create); PyTables
+ * treats a missing TITLE as ''.
  *
  * h5wasm's high-level writer cannot prepare array members inside a compound, so rows are packed here
  * and handed to its low-level create/set calls as raw bytes.
@@ -156,7 +158,7 @@ function readFrame(h5: H5, f: H5File, key: string, abs: string): PandasFrame {
     const kind = attrPickled(h5, f, tpath, `${vc}_kind`, true);
     const names = Array.isArray(kind) ? kind.map(String) : [vc];
     const base = m.type === T.H5T_ARRAY.value ? (m.array_type as typeof m) : m;
-    const width = m.type === T.H5T_ARRAY.value ? (m.shape ?? [1]).reduce((a, b) => a * b, 1) : 1;
+    const width = m.type === T.H5T_ARRAY.value ? (base.shape ?? [1]).reduce((a, b) => a * b, 1) : 1;
     if (width !== names.length) throw new PandasTableError(`${abs}:${tpath}: ${vc} holds ${width} values but names ${names.length} columns`);
     const dtype = dtypeOf(h5, base);
     names.forEach((name, j) => {
@@ -373,11 +375,15 @@ function planLayout(columns: PandasColumn[], minItemsize: number | undefined, fi
     if (g) g.push(c); else groups.set(c.dtype, [c]);
   }
   const dtypes = [...groups.keys()].sort((a, b) => (DTYPES[a].pandasName < DTYPES[b].pandasName ? -1 : DTYPES[a].pandasName > DTYPES[b].pandasName ? 1 : 0));
-  const blocks: Block[] = dtypes.map((dtype, i) => {
-    const cols = groups.get(dtype) as PandasColumn[];
-    const itemsize = dtype === 'bytes' ? Math.max(1, minItemsize ?? 0, maxUtf8(cols)) : DTYPES[dtype].size;
-    return { name: `values_block_${i}`, dtype, columns: cols, itemsize };
-  });
+  // One block per column (a scalar field each): h5wasm cannot create the array members pandas would
+  // use for a multi-column block, and pandas reads single-column blocks as 1-D fields just the same.
+  const blocks: Block[] = [];
+  for (const dtype of dtypes) {
+    for (const col of groups.get(dtype) as PandasColumn[]) {
+      const itemsize = dtype === 'bytes' ? Math.max(1, minItemsize ?? 0, maxUtf8([col])) : DTYPES[dtype].size;
+      blocks.push({ name: `values_block_${blocks.length}`, dtype, columns: [col], itemsize });
+    }
+  }
   return layoutFromBlocks(blocks);
 }
 
@@ -466,16 +472,16 @@ function compoundDtype(layout: Layout): Array<[string, string] | [string, string
   return layout.members.map((m) => {
     if (m.dtype === 'index') return ['index', '<q'];
     const base = m.dtype === 'bytes' ? `S${m.itemsize}` : DTYPES[m.dtype].h5;
-    return [m.name, base, [m.width]];
+    if (m.width !== 1) throw new PandasTableError('multi-column blocks cannot be written with h5wasm');
+    return [m.name, base];
   });
 }
 
 function createTable(h5: H5, f: H5File, tpath: string, layout: Layout, bytes: Uint8Array, nrows: number): void {
   const meta = h5.dtype_to_metadata(compoundDtype(layout) as Parameters<H5['dtype_to_metadata']>[0]);
-  // strings in pandas tables are NUL-padded ASCII/UTF-8 like numpy's S dtype
   for (const m of meta.compound_type?.members ?? []) {
     const base = (m.array_type ?? m) as typeof m;
-    if (base.type === h5.Module.H5T_class_t.H5T_STRING.value) { base.cset = 0; base.strpad = 1; }
+    if (base.type === h5.Module.H5T_class_t.H5T_STRING.value) base.cset = 0; // C string (NULLTERM, ASCII) as PyTables stores S columns
   }
   // PyTables' default chunk: as many rows as fit in 64 KiB.
   const chunkRows = Math.max(1, Math.floor(65536 / layout.rowSize));
@@ -518,7 +524,7 @@ function setAttr(h5: H5, f: H5File, objPath: string, name: string, value: AttrVa
   let dtype: string;
   if (typeof value === 'string' || Buffer.isBuffer(value)) {
     bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-    if (bytes.length === 0) bytes = new Uint8Array(1); // HDF5 strings need ≥ 1 byte; PyTables reads '\0' as ''
+    if (bytes.length === 0) throw new PandasTableError(`empty string attribute ${name}`);
     dtype = `S${bytes.length}`;
   } else {
     const [k, v] = Object.entries(value)[0] as [string, number];
@@ -534,7 +540,8 @@ function setAttr(h5: H5, f: H5File, objPath: string, name: string, value: AttrVa
     }
   }
   const meta = h5.dtype_to_metadata(dtype);
-  if (meta.type === M.H5T_class_t.H5T_STRING.value) { meta.cset = 0; meta.strpad = 1; }
+  // PyTables stores str attributes as UTF-8 (read back as str) and pickles as ASCII byte strings.
+  if (meta.type === M.H5T_class_t.H5T_STRING.value) meta.cset = typeof value === 'string' ? 1 : 0;
   const attrMeta = { ...meta, shape: [] as bigint[], maxshape: [] as bigint[] };
   writeRaw(h5, bytes, (ptr) => M.create_attribute(f.file_id, objPath, name, BigInt(ptr), attrMeta as never));
 }
@@ -544,14 +551,12 @@ function writeRootAttrs(h5: H5, f: H5File): void {
   if (names.includes('PYTABLES_FORMAT_VERSION')) return;
   setAttr(h5, f, '/', 'CLASS', 'GROUP');
   setAttr(h5, f, '/', 'PYTABLES_FORMAT_VERSION', '2.1');
-  setAttr(h5, f, '/', 'TITLE', '');
   setAttr(h5, f, '/', 'VERSION', '1.0');
 }
 
 function writeGroupAttrs(h5: H5, f: H5File, gpath: string, frame: PandasFrame, layout: Layout): void {
   const set = (n: string, v: AttrValue): void => setAttr(h5, f, gpath, n, v);
   set('CLASS', 'GROUP');
-  set('TITLE', '');
   set('VERSION', '1.0');
   set('pandas_type', 'frame_table');
   set('pandas_version', '0.15.2');
@@ -575,7 +580,6 @@ function writeTableAttrs(h5: H5, f: H5File, tpath: string, layout: Layout, nrows
   const set = (n: string, v: AttrValue): void => setAttr(h5, f, tpath, n, v);
   set('CLASS', 'TABLE');
   set('VERSION', '2.7');
-  set('TITLE', '');
   set('NROWS', { int64: nrows });
   set('FIELD_0_NAME', 'index');
   set('FIELD_0_FILL', { int64: 0 });
@@ -593,7 +597,7 @@ function writeTableAttrs(h5: H5, f: H5File, tpath: string, layout: Layout, nrows
 
 function fillAttr(dtype: PandasDtype): AttrValue {
   switch (dtype) {
-    case 'bytes': return '';
+    case 'bytes': return Buffer.from([0]); // b'' as PyTables writes it
     case 'float32': case 'float64': return { float64: 0 };
     case 'uint8': return { uint8: 0 };
     case 'int32': return { int32: 0 };
