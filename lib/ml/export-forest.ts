@@ -1,0 +1,77 @@
+/**
+ * Forest → ONNX `ai.onnx.ml.TreeEnsembleClassifier` (opset 3): float input [N, F], outputs
+ * `label` (string [N]) and `probabilities` (float [N, C], the average of the trees' leaf
+ * distributions, like scikit-learn's predict_proba). Only non-zero leaf weights are written.
+ */
+import { attr, DataType, encodeModel } from './onnx.js';
+import type { Forest } from './forest.js';
+
+export function forestToOnnx(forest: Forest, labels: string[], metadata: Record<string, string> = {}): Uint8Array {
+  const C = forest.classes;
+  if (labels.length !== C) throw new Error(`forest has ${C} classes but ${labels.length} labels were given`);
+  const treeIds: number[] = [];
+  const nodeIds: number[] = [];
+  const featureIds: number[] = [];
+  const values: number[] = [];
+  const modes: string[] = [];
+  const trueIds: number[] = [];
+  const falseIds: number[] = [];
+  const cTree: number[] = [];
+  const cNode: number[] = [];
+  const cId: number[] = [];
+  const cW: number[] = [];
+  const inv = 1 / forest.trees.length;
+  forest.trees.forEach((tree, t) => {
+    for (let k = 0; k < tree.feature.length; k++) {
+      treeIds.push(t);
+      nodeIds.push(k);
+      const leaf = tree.feature[k] < 0;
+      featureIds.push(leaf ? 0 : tree.feature[k]);
+      values.push(leaf ? 0 : tree.threshold[k]);
+      modes.push(leaf ? 'LEAF' : 'BRANCH_LEQ');
+      trueIds.push(leaf ? 0 : tree.left[k]);
+      falseIds.push(leaf ? 0 : tree.right[k]);
+      if (leaf) {
+        for (let c = 0; c < C; c++) {
+          const v = tree.value[k * C + c];
+          // with two classes write both weights so onnxruntime does not take its one-score "binary" path
+          if (v !== 0 || C === 2) {
+            cTree.push(t);
+            cNode.push(k);
+            cId.push(c);
+            cW.push(v * inv);
+          }
+        }
+      }
+    }
+  });
+  return encodeModel({
+    graphName: 'deepmad_forest',
+    producer: 'deepmad-train',
+    inputs: [{ name: 'input', elemType: DataType.FLOAT, shape: ['N', forest.features] }],
+    outputs: [
+      { name: 'label', elemType: DataType.STRING, shape: ['N'] },
+      { name: 'probabilities', elemType: DataType.FLOAT, shape: ['N', C] },
+    ],
+    nodes: [{
+      op: 'TreeEnsembleClassifier', domain: 'ai.onnx.ml', name: 'forest',
+      inputs: ['input'], outputs: ['label', 'probabilities'],
+      attrs: [
+        attr.strings('classlabels_strings', labels),
+        attr.ints('nodes_treeids', treeIds),
+        attr.ints('nodes_nodeids', nodeIds),
+        attr.ints('nodes_featureids', featureIds),
+        attr.floats('nodes_values', values),
+        attr.strings('nodes_modes', modes),
+        attr.ints('nodes_truenodeids', trueIds),
+        attr.ints('nodes_falsenodeids', falseIds),
+        attr.ints('class_treeids', cTree),
+        attr.ints('class_nodeids', cNode),
+        attr.ints('class_ids', cId),
+        attr.floats('class_weights', cW),
+        attr.string('post_transform', 'NONE'),
+      ],
+    }],
+    metadata,
+  });
+}

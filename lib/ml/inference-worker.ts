@@ -1,0 +1,38 @@
+/**
+ * Worker thread that owns the onnxruntime session. onnxruntime-node's run() is synchronous native
+ * code behind a Promise, so running it here keeps the caller's event loop free.
+ * Protocol (all replies carry the request id):
+ *   {type:'load', bytes, threads}            → {ok, inputs, outputs}
+ *   {type:'run', data, rows, cols, dtype, outputs} → {ok, results: {name: {data, dims, type}}}
+ */
+import { parentPort } from 'node:worker_threads';
+import { OrtSession, type RunRequest } from './ort-session.js';
+
+let session: OrtSession | null = null;
+
+parentPort!.on('message', (msg: { id: number; type: string } & Record<string, unknown>) => {
+  void handle(msg).then(
+    ({ reply, transfer }) => parentPort!.postMessage({ id: msg.id, ok: true, ...reply }, transfer),
+    (err: unknown) => parentPort!.postMessage({ id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+  );
+});
+
+async function handle(msg: { type: string } & Record<string, unknown>): Promise<{ reply: Record<string, unknown>; transfer: ArrayBuffer[] }> {
+  if (msg.type === 'load') {
+    session = await OrtSession.create(msg.bytes as Uint8Array, { threads: msg.threads as number | undefined });
+    return { reply: { inputs: session.inputs, outputs: session.outputs }, transfer: [] };
+  }
+  if (msg.type === 'run') {
+    if (!session) throw new Error('no model loaded');
+    const results = await session.run(msg as unknown as RunRequest);
+    const transfer: ArrayBuffer[] = [];
+    for (const r of Object.values(results)) if (ArrayBuffer.isView(r.data)) transfer.push(r.data.buffer as ArrayBuffer);
+    return { reply: { results }, transfer };
+  }
+  if (msg.type === 'close') {
+    await session?.release();
+    session = null;
+    return { reply: {}, transfer: [] };
+  }
+  throw new Error(`unknown request ${msg.type}`);
+}
