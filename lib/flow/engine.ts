@@ -1,0 +1,857 @@
+/**
+ * The flow engine: a struct-of-arrays flow table with running aggregates, fed packet batches.
+ *
+ * - Flow state: NS doubles per flow in paged Float64Arrays (pages never move, so the table grows
+ *   without copying hundreds of MB); keys in a growable Uint32Array; an open-addressing hash
+ *   (linear probing, backward-shift deletion) over a symmetric hash of the two endpoints, so
+ *   both directions of a conversation land on one entry without string keys.
+ * - Every feature is a running aggregate (count, shifted sum and sum of squares, min, max) or a
+ *   small state machine (bulk, active/idle, subflow), so nothing is stored per packet.
+ * - Profile switches (profile.ts) are copied into fields once, the per-packet path only branches.
+ * - Finished flows are written as canonical feature rows into FlowBatch objects (flow-batch.ts).
+ *
+ * Semantics: ../shared/spec/flow-features.md (§ numbers in comments refer to it).
+ */
+import {
+  PKT_L4_ABSENT, TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG,
+  type PacketBatch,
+} from '../capture/packet-batch.js';
+import { F, NUM_FEATURES } from './features.js';
+import {
+  allocFlowBatch, END_EOF, END_EVICTED, END_FIN, END_IDLE, END_REASON_NAMES, END_RST, END_SYN, END_TIMEOUT,
+  type FlowBatch,
+} from './flow-batch.js';
+import type { FlowProfile } from './profile.js';
+
+// ---- per-flow state layout (offsets into the flow's NS doubles) ----
+const T_FIRST = 0, T_LAST = 1, T_FWD_LAST = 2, T_BWD_LAST = 3, N_FWD = 4, N_BWD = 5;
+// A running statistic occupies 5 slots: shift K (first value), Σ(x−K), Σ(x−K)², min, max.
+const ST_K = 0, ST_S = 1, ST_SS = 2, ST_MIN = 3, ST_MAX = 4;
+const S_FWD_LEN = 6, S_BWD_LEN = 11, N_ALL_LEN = 16, S_ALL_LEN = 17;
+const S_FWD_IAT = 22, S_BWD_IAT = 27, S_FLOW_IAT = 32;
+const FWD_BYTES = 37, BWD_BYTES = 38, FWD_HDR = 39, BWD_HDR = 40;
+const FLAG_BASE = 41; // FIN SYN RST PSH ACK URG CWR ECE counts: 41..48
+const FWD_PSH = 49, BWD_PSH = 50, FWD_URG = 51, BWD_URG = 52, FWD_RST = 53, BWD_RST = 54;
+const INIT_WIN_FWD = 55, INIT_WIN_BWD = 56, ACT_FWD = 57, ACT_BWD = 58, SEG_MIN_FWD = 59, SEG_MIN_BWD = 60;
+const ACT_START = 61, ACT_END = 62, N_ACTIVE = 63, S_ACTIVE = 64, N_IDLE = 69, S_IDLE = 70;
+const SF_COUNT = 75, SF_LAST = 76;
+// Bulk tracker: 8 slots per direction.
+const B_START = 0, B_CNT_H = 1, B_SIZE_H = 2, B_LAST = 3, B_STATES = 4, B_PKTS = 5, B_BYTES = 6, B_DUR = 7;
+const BULK_FWD = 77, BULK_BWD = 85;
+const FIN_FWD = 93, TERMINATED = 94, ICMP_TYPE = 95, ICMP_CODE = 96, RETX_FWD = 97, RETX_BWD = 98;
+const INIT_FWD_SET = 99, INIT_BWD_SET = 100, RETX_POS = 101;
+const NS = 102;
+
+// ---- key layout (Uint32 words per slot) ----
+const KW = 12; // src[4] dst[4] srcPort dstPort protoWord hash
+const K_SPORT = 8, K_DPORT = 9, K_PROTO = 10, K_HASH = 11;
+const RETX_WORDS = 16; // 8 recent segment signatures per direction
+
+const PAGE_BITS = 14;
+const PAGE = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE - 1;
+
+/** Bytes of table memory per flow slot (state + key + hash + lists + retransmission ring). */
+export const BYTES_PER_FLOW = NS * 8 + KW * 4 + 2 * 4 * 2 + 4 * 2 + RETX_WORDS * 4;
+/** Default concurrent-flow cap: keeps the table itself under about 500 MB. */
+export const DEFAULT_MAX_FLOWS = Math.floor((500 * 1024 * 1024) / (BYTES_PER_FLOW + 64));
+
+const BULK_GAP_US = 1e6; // §6.12 clump timeout 1 s
+const SUBFLOW_GAP_US = 1e6; // §6.13
+
+export interface EngineOptions {
+  profile: FlowProfile;
+  flowTimeoutUs: number;
+  activityTimeoutUs: number;
+  /** Flows silent for longer than this are written by sweep(); ≥ flowTimeoutUs keeps offline output identical to the references. */
+  idleTimeoutUs: number;
+  ipv4Only: boolean;
+  maxFlows: number;
+  /** Rows per emitted FlowBatch. */
+  batchSize: number;
+  /** Direction by source IP only (every Java tool). false = IP and port (fixes same-host traffic, §3.1). */
+  directionByIpOnly: boolean;
+  onBatch: (b: FlowBatch) => void;
+}
+
+export interface FlowSummary {
+  packets: number;
+  /** Packets turned into flow packets. */
+  flowPackets: number;
+  /** Not IP (ARP, LLDP …) or a broken IP header. */
+  nonIpPackets: number;
+  /** IPv6 packets skipped because ipv4Only is set. */
+  ipv6Skipped: number;
+  /** Packets the profile drops on purpose (J-master's second forward FIN). */
+  discardedPackets: number;
+  flowsCreated: number;
+  flowsWritten: number;
+  /** Single-packet flows not written (J-2018, J-master). */
+  singlePacketSuppressed: number;
+  /** Flows ended because the table was full (written if the profile writes them). */
+  flowsEvicted: number;
+  peakOpenFlows: number;
+  openFlows: number;
+  /** Written flows by end reason. */
+  endReasons: Record<string, number>;
+}
+
+export class FlowEngine {
+  readonly profile: FlowProfile;
+  private readonly o: EngineOptions;
+  // behaviour switches, copied once
+  private readonly closeMode: number; // 0 none, 1 first-fin, 2 cic4, 3 mark-until-syn
+  private readonly emitSingle: boolean;
+  private readonly restartForward: boolean;
+  private readonly synAckReverse: boolean;
+  private readonly sameHostSplit: boolean;
+  private readonly icmpKeeps: boolean;
+  private readonly flagsFirstOnly: boolean;
+  private readonly pshUrgFirstOnly: boolean;
+  private readonly lenFirstTwice: boolean;
+  private readonly actSkipFirst: boolean;
+  private readonly bwdWinLast: boolean;
+  private readonly winDefault: number;
+  private readonly closingSkipsActIdle: boolean;
+  private readonly bulkMode: number; // 0 off, 1 per direction, 2 mixed into bwd
+  private readonly subflowMode: number; // 0 totals, 1 integer, 2 float
+  private readonly downUpInt: boolean;
+  private readonly rateMinusOne: boolean;
+  private readonly capPayload: boolean;
+  private readonly retx: boolean;
+  private readonly ipOnlyDir: boolean;
+
+  // table
+  private pages: Float64Array[] = [];
+  private keys = new Uint32Array(0);
+  private retxRing = new Uint32Array(0);
+  private prev = new Int32Array(0); // creation-order list (oldest first), used by eviction and flush
+  private next = new Int32Array(0);
+  private head = -1;
+  private tail = -1;
+  private capacity = 0; // slots allocated
+  private used = 0; // high-water mark of slot indices handed out
+  private freeList = new Int32Array(0);
+  private freeCount = 0;
+  private open = 0;
+  private hashTab = new Int32Array(1 << 12);
+  private hashMask = (1 << 12) - 1;
+
+  // output
+  private out: FlowBatch;
+  readonly summary: FlowSummary = {
+    packets: 0, flowPackets: 0, nonIpPackets: 0, ipv6Skipped: 0, discardedPackets: 0, flowsCreated: 0,
+    flowsWritten: 0, singlePacketSuppressed: 0, flowsEvicted: 0, peakOpenFlows: 0, openFlows: 0,
+    endReasons: Object.fromEntries(END_REASON_NAMES.map((n) => [n, 0])),
+  };
+  private readonly endCounts = new Float64Array(END_REASON_NAMES.length);
+  /** Latest packet time seen (µs), the clock of offline sweeps. */
+  lastPacketUs = 0;
+
+  constructor(opts: EngineOptions) {
+    this.o = opts;
+    const p = opts.profile;
+    const b = p.behaviour;
+    this.profile = p;
+    this.closeMode = { none: 0, 'first-fin': 1, 'cicflowmeter-4': 2, 'mark-until-syn': 3 }[b.tcpClose];
+    this.emitSingle = b.emitSinglePacketFlows;
+    this.restartForward = b.timeoutRestartCountsForward;
+    this.synAckReverse = b.synAckReversesDirection;
+    this.sameHostSplit = b.sameHostSplit;
+    this.icmpKeeps = b.icmpKeepsProtocol;
+    this.flagsFirstOnly = b.flagCountsFirstPacketOnly;
+    this.pshUrgFirstOnly = b.pshUrgFirstPacketOnly;
+    this.lenFirstTwice = b.flowLengthFirstPacketTwice;
+    this.actSkipFirst = b.actDataSkipsFirstPacket;
+    this.bwdWinLast = b.initBwdWindow === 'last';
+    this.winDefault = b.initWindowDefault;
+    this.closingSkipsActIdle = b.closingPacketSkipsActiveIdle;
+    this.bulkMode = { off: 0, 'per-direction': 1, 'mixed-into-bwd': 2 }[b.bulk];
+    this.subflowMode = { totals: 0, 'gaps-integer': 1, 'gaps-float': 2 }[b.subflow];
+    this.downUpInt = b.downUpInteger;
+    this.rateMinusOne = b.zeroDurationFlowRate === 'minus-one';
+    this.capPayload = b.payloadFromCapturedBytes;
+    this.retx = b.countRetransmissions;
+    this.ipOnlyDir = opts.directionByIpOnly;
+    if (!(opts.maxFlows >= 1)) throw new RangeError('maxFlows must be at least 1');
+    this.out = allocFlowBatch(p.name, opts.batchSize);
+  }
+
+  get openFlows(): number { return this.open; }
+
+  // ------------------------------------------------------------------ packets
+
+  /** Meter every packet of a batch. */
+  push(b: PacketBatch): void {
+    const n = b.count;
+    const s = this.summary;
+    s.packets += n;
+    const { tsUs, ipVersion, proto, srcAddr, dstAddr, srcPort, dstPort, flags } = b;
+    const ipv4Only = this.o.ipv4Only;
+    const icmpKeeps = this.icmpKeeps;
+    for (let i = 0; i < n; i++) {
+      const ver = ipVersion[i];
+      if (ver !== 4) {
+        if (ver === 0) { s.nonIpPackets++; continue; }
+        if (ipv4Only) { s.ipv6Skipped++; continue; }
+      }
+      // Normalise the L4 view the CIC tools have (§2): TCP/UDP keep ports, ICMP optionally keeps
+      // its protocol, everything else (and non-first fragments) is "protocol 0" without ports.
+      let pr = proto[i];
+      let l4 = 0; // 0 other, 1 tcp, 2 udp, 3 icmp
+      if ((flags[i] & PKT_L4_ABSENT) !== 0) pr = 0;
+      else if (pr === 6) l4 = 1;
+      else if (pr === 17) l4 = 2;
+      else if ((pr === 1 || pr === 58) && icmpKeeps) l4 = 3;
+      else pr = 0;
+      const a4 = i << 2;
+      const sa0 = srcAddr[a4], sa1 = srcAddr[a4 + 1], sa2 = srcAddr[a4 + 2], sa3 = srcAddr[a4 + 3];
+      const da0 = dstAddr[a4], da1 = dstAddr[a4 + 1], da2 = dstAddr[a4 + 2], da3 = dstAddr[a4 + 3];
+      const sp = l4 === 1 || l4 === 2 ? srcPort[i] : 0;
+      const dp = l4 === 1 || l4 === 2 ? dstPort[i] : 0;
+      const protoWord = pr | (ver << 8);
+      // Symmetric hash: the two endpoint hashes are added, so both directions collide on purpose.
+      let ha = Math.imul((sa0 ^ Math.imul(sa1, 0x85ebca6b) ^ Math.imul(sa2, 0xc2b2ae35) ^ sa3) + sp, 0x9e3779b1);
+      ha ^= ha >>> 15;
+      let hb = Math.imul((da0 ^ Math.imul(da1, 0x85ebca6b) ^ Math.imul(da2, 0xc2b2ae35) ^ da3) + dp, 0x9e3779b1);
+      hb ^= hb >>> 15;
+      let h = (ha + hb) ^ Math.imul(protoWord, 0x27d4eb2d);
+      h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+      h = (h ^ (h >>> 13)) >>> 0;
+      const sameIp = sa0 === da0 && sa1 === da1 && sa2 === da2 && sa3 === da3;
+
+      s.flowPackets++;
+      const ts = tsUs[i];
+      if (ts > this.lastPacketUs) this.lastPacketUs = ts;
+
+      // lookup
+      const keys = this.keys;
+      const tab = this.hashTab;
+      const mask = this.hashMask;
+      let idx = h & mask;
+      let slot = -1;
+      let fwd = true;
+      for (;;) {
+        const e = tab[idx];
+        if (e === 0) break;
+        const k = (e - 1) * KW;
+        if (keys[k + K_HASH] === h && keys[k + K_PROTO] === protoWord) {
+          if (keys[k] === sa0 && keys[k + 1] === sa1 && keys[k + 2] === sa2 && keys[k + 3] === sa3 &&
+              keys[k + 4] === da0 && keys[k + 5] === da1 && keys[k + 6] === da2 && keys[k + 7] === da3 &&
+              keys[k + K_SPORT] === sp && keys[k + K_DPORT] === dp) {
+            slot = e - 1; fwd = true; break;
+          }
+          if (keys[k] === da0 && keys[k + 1] === da1 && keys[k + 2] === da2 && keys[k + 3] === da3 &&
+              keys[k + 4] === sa0 && keys[k + 5] === sa1 && keys[k + 6] === sa2 && keys[k + 7] === sa3 &&
+              keys[k + K_SPORT] === dp && keys[k + K_DPORT] === sp && !(sameIp && this.sameHostSplit)) {
+            // Java classes a packet forward iff its source IP is the flow's source IP (§3.1).
+            slot = e - 1; fwd = sameIp && this.ipOnlyDir; break;
+          }
+        }
+        idx = (idx + 1) & mask;
+      }
+
+      if (slot < 0) {
+        this.createFlow(b, i, l4, h, protoWord, sp, dp, ts);
+        continue;
+      }
+      const st = this.pages[slot >>> PAGE_BITS];
+      const o = (slot & PAGE_MASK) * NS;
+
+      // Flow timeout, measured from the flow's first packet (§4.1).
+      if (ts - st[o + T_FIRST] > this.o.flowTimeoutUs) {
+        this.finish(slot, END_TIMEOUT, false);
+        // The next flow keeps the old orientation; J-master/J-2018 count this packet forward.
+        this.initState(st, o);
+        this.addPacket(b, i, l4, slot, st, o, this.restartForward ? true : fwd, true, false);
+        continue;
+      }
+
+      const tf = l4 === 1 ? b.tcpFlags[i] : 0;
+      let closing = 0; // END_* code when this packet ends the flow
+      const mode = this.closeMode;
+      if (l4 === 1 && mode !== 0) {
+        if (mode === 1) {
+          if ((tf & TCP_FIN) !== 0) closing = END_FIN;
+        } else if (mode === 2) {
+          if ((tf & TCP_RST) !== 0) closing = END_RST;
+          else if ((tf & TCP_FIN) !== 0) {
+            if (fwd) {
+              if (st[o + FIN_FWD] > 0) { s.discardedPackets++; continue; } // second forward FIN is dropped
+              st[o + FIN_FWD] = 1;
+            } else {
+              closing = END_FIN; // the `bwd+bwd` slip: the first backward FIN always ends the flow
+            }
+          }
+        } else {
+          if (st[o + TERMINATED] !== 0 && (tf & TCP_SYN) !== 0) {
+            // Port reuse after FIN/RST: write the old flow, this SYN starts the next one (§4.2 engelen).
+            this.finish(slot, END_SYN, false);
+            this.initState(st, o);
+            this.orient(slot, b, i, tf);
+            const k = slot * KW;
+            const f2 = this.keys[k] === sa0 && this.keys[k + 1] === sa1 && this.keys[k + 2] === sa2 && this.keys[k + 3] === sa3;
+            this.addPacket(b, i, l4, slot, st, o, f2, true, false);
+            continue;
+          }
+          if ((tf & (TCP_FIN | TCP_RST)) !== 0) st[o + TERMINATED] = (tf & TCP_RST) !== 0 ? END_RST : END_FIN;
+        }
+      }
+      this.addPacket(b, i, l4, slot, st, o, fwd, false, closing !== 0);
+      if (closing !== 0) this.finish(slot, closing, true);
+    }
+    const open = this.open;
+    if (open > s.peakOpenFlows) s.peakOpenFlows = open;
+    s.openFlows = open;
+  }
+
+  /** Start a flow with packet i (new key). */
+  private createFlow(b: PacketBatch, i: number, l4: number, h: number, protoWord: number, sp: number, dp: number, ts: number): void {
+    if (this.open >= this.o.maxFlows) this.evictOne(ts);
+    const slot = this.allocSlot();
+    const k = slot * KW;
+    const keys = this.keys;
+    const a4 = i << 2;
+    let reverse = false;
+    if (l4 === 1 && this.synAckReverse) {
+      const tf = b.tcpFlags[i];
+      reverse = (tf & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
+    }
+    const src = reverse ? b.dstAddr : b.srcAddr;
+    const dst = reverse ? b.srcAddr : b.dstAddr;
+    keys[k] = src[a4]; keys[k + 1] = src[a4 + 1]; keys[k + 2] = src[a4 + 2]; keys[k + 3] = src[a4 + 3];
+    keys[k + 4] = dst[a4]; keys[k + 5] = dst[a4 + 1]; keys[k + 6] = dst[a4 + 2]; keys[k + 7] = dst[a4 + 3];
+    keys[k + K_SPORT] = reverse ? dp : sp;
+    keys[k + K_DPORT] = reverse ? sp : dp;
+    keys[k + K_PROTO] = protoWord;
+    keys[k + K_HASH] = h;
+    this.hashInsert(slot, h);
+    this.listAppend(slot);
+    this.open++;
+    this.summary.flowsCreated++;
+    const st = this.pages[slot >>> PAGE_BITS];
+    const o = (slot & PAGE_MASK) * NS;
+    this.initState(st, o);
+    this.addPacket(b, i, l4, slot, st, o, !reverse, true, false);
+  }
+
+  /** Re-orient an existing slot from packet i (J-engelen SYN restart; SYN-ACK reversal applies). */
+  private orient(slot: number, b: PacketBatch, i: number, tf: number): void {
+    const reverse = this.synAckReverse && (tf & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
+    const k = slot * KW;
+    const keys = this.keys;
+    const a4 = i << 2;
+    const src = reverse ? b.dstAddr : b.srcAddr;
+    const dst = reverse ? b.srcAddr : b.dstAddr;
+    keys[k] = src[a4]; keys[k + 1] = src[a4 + 1]; keys[k + 2] = src[a4 + 2]; keys[k + 3] = src[a4 + 3];
+    keys[k + 4] = dst[a4]; keys[k + 5] = dst[a4 + 1]; keys[k + 6] = dst[a4 + 2]; keys[k + 7] = dst[a4 + 3];
+    keys[k + K_SPORT] = reverse ? b.dstPort[i] : b.srcPort[i];
+    keys[k + K_DPORT] = reverse ? b.srcPort[i] : b.dstPort[i];
+  }
+
+  private initState(st: Float64Array, o: number): void {
+    st.fill(0, o, o + NS);
+    st[o + INIT_WIN_FWD] = this.winDefault;
+    st[o + INIT_WIN_BWD] = this.winDefault;
+  }
+
+  /** Add packet i to a flow (§6, per-feature quirks from the profile switches). */
+  private addPacket(
+    b: PacketBatch, i: number, l4: number, slot: number, st: Float64Array, o: number,
+    fwd: boolean, first: boolean, closing: boolean,
+  ): void {
+    const ts = b.tsUs[i];
+    let len = 0;
+    let hdr = 0;
+    if (l4 === 1 || l4 === 2) {
+      len = b.payloadLen[i];
+      if (this.capPayload) {
+        // Java reads the payload from the captured bytes: a snaplen cut shortens it (reference README).
+        const missing = b.wireLen[i] - b.capLen[i];
+        if (missing > 0) len = len > missing ? len - missing : 0;
+      }
+      hdr = b.l4HeaderLen[i];
+    }
+    const tf = l4 === 1 ? b.tcpFlags[i] : 0;
+    const win = l4 === 1 ? b.tcpWindow[i] : this.winDefault;
+
+    if (first) {
+      st[o + T_FIRST] = ts;
+      st[o + ACT_START] = ts;
+      st[o + ACT_END] = ts;
+      st[o + SF_LAST] = ts;
+      if (l4 === 3) { st[o + ICMP_TYPE] = b.icmpType[i]; st[o + ICMP_CODE] = b.icmpCode[i]; }
+      else { st[o + ICMP_TYPE] = -1; st[o + ICMP_CODE] = -1; }
+    } else {
+      // Active/idle periods (§4.5, §6.16), before the packet is added.
+      if (!(closing && this.closingSkipsActIdle)) this.activeIdle(st, o, ts);
+      // Flow IAT between consecutive added packets, whatever the direction.
+      const nIat = st[o + N_FWD] + st[o + N_BWD];
+      statAdd(st, o + S_FLOW_IAT, nIat, ts - st[o + T_LAST]);
+      // Subflows: gaps > 1 s between consecutive packets (§6.13).
+      if (ts - st[o + SF_LAST] > SUBFLOW_GAP_US) st[o + SF_COUNT] += 1;
+      st[o + SF_LAST] = ts;
+    }
+    st[o + T_LAST] = ts;
+
+    if (fwd) {
+      const n = st[o + N_FWD] + 1;
+      st[o + N_FWD] = n;
+      if (n > 1) statAdd(st, o + S_FWD_IAT, n - 1, ts - st[o + T_FWD_LAST]);
+      st[o + T_FWD_LAST] = ts;
+      statAdd(st, o + S_FWD_LEN, n, len);
+      st[o + FWD_BYTES] += len;
+      st[o + FWD_HDR] += hdr;
+      if (n === 1) { st[o + SEG_MIN_FWD] = hdr; } else if (hdr < st[o + SEG_MIN_FWD]) st[o + SEG_MIN_FWD] = hdr;
+      if (st[o + INIT_FWD_SET] === 0) { st[o + INIT_FWD_SET] = 1; st[o + INIT_WIN_FWD] = win; }
+      if (len >= 1 && !(first && this.actSkipFirst)) st[o + ACT_FWD] += 1;
+      if (tf !== 0 && (first || !this.pshUrgFirstOnly)) {
+        if ((tf & TCP_PSH) !== 0) st[o + FWD_PSH] += 1;
+        if ((tf & TCP_URG) !== 0) st[o + FWD_URG] += 1;
+      }
+      if ((tf & TCP_RST) !== 0) st[o + FWD_RST] += 1;
+    } else {
+      const n = st[o + N_BWD] + 1;
+      st[o + N_BWD] = n;
+      if (n > 1) statAdd(st, o + S_BWD_IAT, n - 1, ts - st[o + T_BWD_LAST]);
+      st[o + T_BWD_LAST] = ts;
+      statAdd(st, o + S_BWD_LEN, n, len);
+      st[o + BWD_BYTES] += len;
+      st[o + BWD_HDR] += hdr;
+      if (n === 1) { st[o + SEG_MIN_BWD] = hdr; } else if (hdr < st[o + SEG_MIN_BWD]) st[o + SEG_MIN_BWD] = hdr;
+      if (this.bwdWinLast) { st[o + INIT_WIN_BWD] = win; }
+      else if (st[o + INIT_BWD_SET] === 0 && win !== 0) { st[o + INIT_BWD_SET] = 1; st[o + INIT_WIN_BWD] = win; }
+      if (len >= 1) st[o + ACT_BWD] += 1;
+      if (tf !== 0 && (first || !this.pshUrgFirstOnly)) {
+        if ((tf & TCP_PSH) !== 0) st[o + BWD_PSH] += 1;
+        if ((tf & TCP_URG) !== 0) st[o + BWD_URG] += 1;
+      }
+      if ((tf & TCP_RST) !== 0) st[o + BWD_RST] += 1;
+    }
+
+    // Flow-level length statistic; J-2018/J-master insert the first packet twice (§6.5).
+    let nl = st[o + N_ALL_LEN] + 1;
+    statAdd(st, o + S_ALL_LEN, nl, len);
+    if (first && this.lenFirstTwice) { nl++; statAdd(st, o + S_ALL_LEN, nl, len); }
+    st[o + N_ALL_LEN] = nl;
+
+    if (tf !== 0 && (first || !this.flagsFirstOnly)) {
+      if ((tf & TCP_FIN) !== 0) st[o + FLAG_BASE] += 1;
+      if ((tf & TCP_SYN) !== 0) st[o + FLAG_BASE + 1] += 1;
+      if ((tf & TCP_RST) !== 0) st[o + FLAG_BASE + 2] += 1;
+      if ((tf & TCP_PSH) !== 0) st[o + FLAG_BASE + 3] += 1;
+      if ((tf & TCP_ACK) !== 0) st[o + FLAG_BASE + 4] += 1;
+      if ((tf & TCP_URG) !== 0) st[o + FLAG_BASE + 5] += 1;
+      if ((tf & TCP_CWR) !== 0) st[o + FLAG_BASE + 6] += 1;
+      if ((tf & TCP_ECE) !== 0) st[o + FLAG_BASE + 7] += 1;
+    }
+
+    const bm = this.bulkMode;
+    if (bm === 1) {
+      if (fwd) bulkAdd(st, o + BULK_FWD, st[o + BULK_BWD + B_LAST], ts, len);
+      else bulkAdd(st, o + BULK_BWD, st[o + BULK_FWD + B_LAST], ts, len);
+    } else if (bm === 2) {
+      // J-master: every packet goes to the backward tracker (§6.12).
+      bulkAdd(st, o + BULK_BWD, st[o + BULK_FWD + B_LAST], ts, len);
+    }
+
+    if (this.retx && l4 === 1) this.retransmission(b, i, slot, st, o, fwd, len, tf);
+  }
+
+  /** J-engelen retransmission counters: a TCP segment whose (seq, ack, length, flags) repeats one of the
+   * last 8 segments of its direction. (The fork keeps an unbounded set; 8 recent ones keep the state O(1).) */
+  private retransmission(b: PacketBatch, i: number, slot: number, st: Float64Array, o: number, fwd: boolean, len: number, tf: number): void {
+    let sig = Math.imul(b.tcpSeq[i] ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(b.tcpAck[i] + len, 0x85ebca6b) ^ Math.imul(tf + 1, 0xc2b2ae35);
+    sig = (sig ^ (sig >>> 15)) | 1; // never 0, 0 marks an empty ring entry
+    const ring = this.retxRing;
+    const base = slot * RETX_WORDS + (fwd ? 0 : 8);
+    for (let j = 0; j < 8; j++) {
+      if (ring[base + j] === (sig >>> 0)) { st[o + (fwd ? RETX_FWD : RETX_BWD)] += 1; return; }
+    }
+    const posOff = o + RETX_POS;
+    const pos = st[posOff];
+    const p = fwd ? pos % 8 : Math.floor(pos / 8);
+    ring[base + p] = sig >>> 0;
+    st[posOff] = fwd ? (pos - (pos % 8)) + ((p + 1) & 7) : (pos % 8) + (((p + 1) & 7) * 8);
+  }
+
+  private activeIdle(st: Float64Array, o: number, ts: number): void {
+    const end = st[o + ACT_END];
+    if (ts - end > this.o.activityTimeoutUs) {
+      const act = end - st[o + ACT_START];
+      if (act > 0) { const n = st[o + N_ACTIVE] + 1; st[o + N_ACTIVE] = n; statAdd(st, o + S_ACTIVE, n, act); }
+      const n = st[o + N_IDLE] + 1;
+      st[o + N_IDLE] = n;
+      statAdd(st, o + S_IDLE, n, ts - end);
+      st[o + ACT_START] = ts;
+    }
+    st[o + ACT_END] = ts;
+  }
+
+  // ------------------------------------------------------------------ ending flows
+
+  /**
+   * Write a flow's row (unless it is a suppressed single-packet flow). With `remove` the slot is
+   * freed; otherwise the caller re-initialises it for the next flow on the same key.
+   */
+  private finish(slot: number, reason: number, remove: boolean): void {
+    const st = this.pages[slot >>> PAGE_BITS];
+    const o = (slot & PAGE_MASK) * NS;
+    const s = this.summary;
+    if (reason === END_EVICTED) s.flowsEvicted++;
+    const pkts = st[o + N_FWD] + st[o + N_BWD];
+    if (pkts <= 1 && !this.emitSingle) {
+      s.singlePacketSuppressed++;
+    } else {
+      this.writeRow(slot, st, o, reason);
+    }
+    if (remove) this.removeSlot(slot);
+  }
+
+  private writeRow(slot: number, st: Float64Array, o: number, reason: number): void {
+    let out = this.out;
+    if (out.count === this.o.batchSize) { this.deliver(); out = this.out; }
+    const r = out.count++;
+    const k = slot * KW;
+    const keys = this.keys;
+    for (let j = 0; j < 4; j++) { out.srcAddr[r * 4 + j] = keys[k + j]; out.dstAddr[r * 4 + j] = keys[k + 4 + j]; }
+    out.srcPort[r] = keys[k + K_SPORT];
+    out.dstPort[r] = keys[k + K_DPORT];
+    out.protocol[r] = keys[k + K_PROTO] & 0xff;
+    out.ipVersion[r] = keys[k + K_PROTO] >>> 8;
+    out.startUs[r] = st[o + T_FIRST];
+    out.lastUs[r] = st[o + T_LAST];
+    out.endReason[r] = reason;
+    this.endCounts[reason]++;
+    this.summary.flowsWritten++;
+    this.computeFeatures(st, o, out.features, r * NUM_FEATURES, keys[k + K_PROTO] & 0xff);
+  }
+
+  /** Canonical feature row from the running aggregates (§6). */
+  private computeFeatures(st: Float64Array, o: number, f: Float64Array, r: number, proto: number): void {
+    const nf = st[o + N_FWD], nb = st[o + N_BWD], n = nf + nb;
+    const dur = st[o + T_LAST] - st[o + T_FIRST];
+    const fb = st[o + FWD_BYTES], bb = st[o + BWD_BYTES];
+    f[r + F.flow_duration] = dur;
+    f[r + F.tot_fwd_pkts] = nf;
+    f[r + F.tot_bwd_pkts] = nb;
+    f[r + F.totlen_fwd_pkts] = fb;
+    f[r + F.totlen_bwd_pkts] = bb;
+    statOut(st, o + S_FWD_LEN, nf, f, r + F.fwd_pkt_len_max);
+    statOut(st, o + S_BWD_LEN, nb, f, r + F.bwd_pkt_len_max);
+    const secs = dur / 1e6;
+    if (dur === 0) {
+      if (this.rateMinusOne) { f[r + F.flow_byts_s] = -1; f[r + F.flow_pkts_s] = -1; }
+      else { f[r + F.flow_byts_s] = (fb + bb) / 0; f[r + F.flow_pkts_s] = n / 0; }
+      f[r + F.fwd_pkts_s] = 0;
+      f[r + F.bwd_pkts_s] = 0;
+    } else {
+      f[r + F.flow_byts_s] = (fb + bb) / secs;
+      f[r + F.flow_pkts_s] = n / secs;
+      f[r + F.fwd_pkts_s] = nf / secs;
+      f[r + F.bwd_pkts_s] = nb / secs;
+    }
+    // Flow IAT: mean/std/max/min (no total); 0 when there is none.
+    {
+      const m = n - 1;
+      const b0 = o + S_FLOW_IAT;
+      if (m >= 1) {
+        f[r + F.flow_iat_mean] = st[b0 + ST_K] + st[b0 + ST_S] / m;
+        f[r + F.flow_iat_std] = stdOf(st, b0, m);
+        f[r + F.flow_iat_max] = st[b0 + ST_MAX];
+        f[r + F.flow_iat_min] = st[b0 + ST_MIN];
+      } else {
+        f[r + F.flow_iat_mean] = 0; f[r + F.flow_iat_std] = 0; f[r + F.flow_iat_max] = 0; f[r + F.flow_iat_min] = 0;
+      }
+    }
+    iatOut(st, o + S_FWD_IAT, nf - 1, f, r + F.fwd_iat_tot);
+    iatOut(st, o + S_BWD_IAT, nb - 1, f, r + F.bwd_iat_tot);
+    f[r + F.fwd_psh_flags] = st[o + FWD_PSH];
+    f[r + F.bwd_psh_flags] = st[o + BWD_PSH];
+    f[r + F.fwd_urg_flags] = st[o + FWD_URG];
+    f[r + F.bwd_urg_flags] = st[o + BWD_URG];
+    f[r + F.fwd_rst_flags] = st[o + FWD_RST];
+    f[r + F.bwd_rst_flags] = st[o + BWD_RST];
+    f[r + F.fwd_header_len] = st[o + FWD_HDR];
+    f[r + F.bwd_header_len] = st[o + BWD_HDR];
+    {
+      const nl = st[o + N_ALL_LEN];
+      const b0 = o + S_ALL_LEN;
+      if (nl >= 1) {
+        f[r + F.pkt_len_min] = st[b0 + ST_MIN];
+        f[r + F.pkt_len_max] = st[b0 + ST_MAX];
+        f[r + F.pkt_len_mean] = st[b0 + ST_K] + st[b0 + ST_S] / nl;
+        const v = varOf(st, b0, nl);
+        f[r + F.pkt_len_std] = Math.sqrt(v);
+        f[r + F.pkt_len_var] = v;
+        // Average Packet Size = sum of the same statistic / real packet count (§6.5).
+        f[r + F.pkt_size_avg] = n > 0 ? (st[b0 + ST_K] * nl + st[b0 + ST_S]) / n : 0;
+      } else {
+        f[r + F.pkt_len_min] = 0; f[r + F.pkt_len_max] = 0; f[r + F.pkt_len_mean] = 0;
+        f[r + F.pkt_len_std] = 0; f[r + F.pkt_len_var] = 0; f[r + F.pkt_size_avg] = 0;
+      }
+    }
+    f[r + F.fin_flag_cnt] = st[o + FLAG_BASE];
+    f[r + F.syn_flag_cnt] = st[o + FLAG_BASE + 1];
+    f[r + F.rst_flag_cnt] = st[o + FLAG_BASE + 2];
+    f[r + F.psh_flag_cnt] = st[o + FLAG_BASE + 3];
+    f[r + F.ack_flag_cnt] = st[o + FLAG_BASE + 4];
+    f[r + F.urg_flag_cnt] = st[o + FLAG_BASE + 5];
+    f[r + F.cwr_flag_cnt] = st[o + FLAG_BASE + 6];
+    f[r + F.ece_flag_cnt] = st[o + FLAG_BASE + 7];
+    f[r + F.down_up_ratio] = nf > 0 ? (this.downUpInt ? Math.floor(nb / nf) : nb / nf) : 0;
+    f[r + F.fwd_seg_size_avg] = nf > 0 ? fb / nf : 0;
+    f[r + F.bwd_seg_size_avg] = nb > 0 ? bb / nb : 0;
+    const intBulk = this.bulkMode === 2;
+    bulkOut(st, o + BULK_FWD, f, r + F.fwd_byts_b_avg, intBulk);
+    bulkOut(st, o + BULK_BWD, f, r + F.bwd_byts_b_avg, intBulk);
+    const sm = this.subflowMode;
+    if (sm === 0) {
+      f[r + F.subflow_fwd_pkts] = nf; f[r + F.subflow_fwd_byts] = fb;
+      f[r + F.subflow_bwd_pkts] = nb; f[r + F.subflow_bwd_byts] = bb;
+    } else {
+      const sf = st[o + SF_COUNT];
+      const div = sm === 1 ? (x: number) => Math.floor(x / sf) : (x: number) => x / sf;
+      f[r + F.subflow_fwd_pkts] = sf > 0 ? div(nf) : 0;
+      f[r + F.subflow_fwd_byts] = sf > 0 ? div(fb) : 0;
+      f[r + F.subflow_bwd_pkts] = sf > 0 ? div(nb) : 0;
+      f[r + F.subflow_bwd_byts] = sf > 0 ? div(bb) : 0;
+    }
+    f[r + F.init_fwd_win_byts] = st[o + INIT_WIN_FWD];
+    f[r + F.init_bwd_win_byts] = st[o + INIT_WIN_BWD];
+    f[r + F.fwd_act_data_pkts] = st[o + ACT_FWD];
+    f[r + F.bwd_act_data_pkts] = st[o + ACT_BWD];
+    f[r + F.fwd_seg_size_min] = st[o + SEG_MIN_FWD];
+    f[r + F.bwd_seg_size_min] = st[o + SEG_MIN_BWD];
+    periodOut(st, o + S_ACTIVE, st[o + N_ACTIVE], f, r + F.active_mean);
+    periodOut(st, o + S_IDLE, st[o + N_IDLE], f, r + F.idle_mean);
+    f[r + F.icmp_code] = st[o + ICMP_CODE];
+    f[r + F.icmp_type] = st[o + ICMP_TYPE];
+    f[r + F.fwd_tcp_retrans_cnt] = st[o + RETX_FWD];
+    f[r + F.bwd_tcp_retrans_cnt] = st[o + RETX_BWD];
+    f[r + F.tot_tcp_retrans_cnt] = st[o + RETX_FWD] + st[o + RETX_BWD];
+    f[r + F.total_connection_flow_time] = proto === 6 || proto === 17 ? dur : 0;
+  }
+
+  /** Hand the current output batch to the consumer (if it has rows) and start a new one. */
+  deliver(): void {
+    const out = this.out;
+    if (out.count === 0) return;
+    this.out = allocFlowBatch(this.profile.name, this.o.batchSize);
+    this.syncReasons();
+    this.o.onBatch(out);
+  }
+
+  private syncReasons(): void {
+    END_REASON_NAMES.forEach((nm, j) => { this.summary.endReasons[nm] = this.endCounts[j]; });
+  }
+
+  /**
+   * Write every flow whose last packet is older than `nowUs − idleTimeout` (END_IDLE). Offline the
+   * clock is packet time (lastPacketUs), live it is the wall clock. Flows silent for longer than the
+   * flow timeout can only end by timeout in the reference tools, so offline results do not change.
+   */
+  sweep(nowUs: number): number {
+    const limit = nowUs - this.o.idleTimeoutUs;
+    let n = 0;
+    let s = this.head;
+    while (s >= 0) {
+      const nx = this.next[s];
+      const st = this.pages[s >>> PAGE_BITS];
+      if (st[(s & PAGE_MASK) * NS + T_LAST] < limit) { this.finish(s, END_IDLE, true); n++; }
+      s = nx;
+    }
+    this.summary.openFlows = this.open;
+    return n;
+  }
+
+  /** Write every open flow (end of input), oldest first, then deliver the partial batch. */
+  flush(): void {
+    while (this.head >= 0) this.finish(this.head, END_EOF, true);
+    this.summary.openFlows = 0;
+    this.deliver();
+    this.syncReasons();
+  }
+
+  /**
+   * Table full: end the oldest flow. Second chance (CLOCK): a flow that saw a packet within the
+   * activity timeout is moved to the young end once, so a long, busy connection is not cut by a flood.
+   */
+  private evictOne(nowUs: number): void {
+    const recent = nowUs - this.o.activityTimeoutUs;
+    for (let tries = 0; tries < 8 && this.head >= 0 && this.head !== this.tail; tries++) {
+      const s = this.head;
+      const st = this.pages[s >>> PAGE_BITS];
+      if (st[(s & PAGE_MASK) * NS + T_LAST] < recent) break;
+      this.listRemove(s);
+      this.listAppend(s);
+    }
+    if (this.head >= 0) this.finish(this.head, END_EVICTED, true);
+  }
+
+  // ------------------------------------------------------------------ slots, lists, hash
+
+  private allocSlot(): number {
+    if (this.freeCount > 0) return this.freeList[--this.freeCount];
+    if (this.used === this.capacity) this.grow();
+    return this.used++;
+  }
+
+  private grow(): void {
+    const cap = this.capacity === 0 ? 1024 : Math.min(this.capacity * 2, Math.ceil(this.o.maxFlows / PAGE) * PAGE + PAGE);
+    const pagesNeeded = Math.ceil(cap / PAGE);
+    while (this.pages.length < pagesNeeded) this.pages.push(new Float64Array(PAGE * NS));
+    const grow32 = (a: Uint32Array, w: number) => { const b = new Uint32Array(cap * w); b.set(a); return b; };
+    const growI = (a: Int32Array, w: number) => { const b = new Int32Array(cap * w); b.set(a); return b; };
+    this.keys = grow32(this.keys, KW);
+    if (this.retx) this.retxRing = grow32(this.retxRing, RETX_WORDS);
+    this.prev = growI(this.prev, 1);
+    this.next = growI(this.next, 1);
+    this.freeList = growI(this.freeList, 1);
+    this.capacity = cap;
+    // keep the hash at most half full
+    if (cap * 2 > this.hashTab.length) this.rehash(1 << Math.ceil(Math.log2(cap * 2)));
+  }
+
+  private rehash(size: number): void {
+    const tab = new Int32Array(size);
+    const mask = size - 1;
+    for (let s = this.head; s >= 0; s = this.next[s]) {
+      let idx = this.keys[s * KW + K_HASH] & mask;
+      while (tab[idx] !== 0) idx = (idx + 1) & mask;
+      tab[idx] = s + 1;
+    }
+    this.hashTab = tab;
+    this.hashMask = mask;
+  }
+
+  private hashInsert(slot: number, h: number): void {
+    const tab = this.hashTab;
+    const mask = this.hashMask;
+    let idx = h & mask;
+    while (tab[idx] !== 0) idx = (idx + 1) & mask;
+    tab[idx] = slot + 1;
+  }
+
+  private removeSlot(slot: number): void {
+    // backward-shift deletion keeps linear probing free of tombstones
+    const tab = this.hashTab;
+    const mask = this.hashMask;
+    const keys = this.keys;
+    let i = keys[slot * KW + K_HASH] & mask;
+    while (tab[i] !== slot + 1) i = (i + 1) & mask;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const e = tab[j];
+      if (e === 0) break;
+      const home = keys[(e - 1) * KW + K_HASH] & mask;
+      const stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (stays) continue;
+      tab[i] = e;
+      i = j;
+    }
+    tab[i] = 0;
+    this.listRemove(slot);
+    if (this.retx) this.retxRing.fill(0, slot * RETX_WORDS, slot * RETX_WORDS + RETX_WORDS);
+    this.freeList[this.freeCount++] = slot;
+    this.open--;
+  }
+
+  private listAppend(s: number): void {
+    this.prev[s] = this.tail;
+    this.next[s] = -1;
+    if (this.tail >= 0) this.next[this.tail] = s; else this.head = s;
+    this.tail = s;
+  }
+
+  private listRemove(s: number): void {
+    const p = this.prev[s], n = this.next[s];
+    if (p >= 0) this.next[p] = n; else this.head = n;
+    if (n >= 0) this.prev[n] = p; else this.tail = p;
+  }
+}
+
+// ---------------------------------------------------------------------- statistics helpers
+
+/** Add x as the n-th value (n ≥ 1) of the statistic at b. Shifted sums keep the variance exact for equal values. */
+function statAdd(st: Float64Array, b: number, n: number, x: number): void {
+  if (n === 1) {
+    st[b + ST_K] = x; st[b + ST_S] = 0; st[b + ST_SS] = 0; st[b + ST_MIN] = x; st[b + ST_MAX] = x;
+    return;
+  }
+  const d = x - st[b + ST_K];
+  st[b + ST_S] += d;
+  st[b + ST_SS] += d * d;
+  if (x < st[b + ST_MIN]) st[b + ST_MIN] = x;
+  if (x > st[b + ST_MAX]) st[b + ST_MAX] = x;
+}
+
+/** Sample variance (n−1), 0 for n ≤ 1, as commons-math SummaryStatistics. */
+function varOf(st: Float64Array, b: number, n: number): number {
+  if (n <= 1) return 0;
+  const s = st[b + ST_S];
+  const v = (st[b + ST_SS] - (s * s) / n) / (n - 1);
+  return v > 0 ? v : 0;
+}
+function stdOf(st: Float64Array, b: number, n: number): number { return Math.sqrt(varOf(st, b, n)); }
+
+/** max, min, mean, std of a length statistic; all 0 for an empty direction. */
+function statOut(st: Float64Array, b: number, n: number, f: Float64Array, r: number): void {
+  if (n < 1) { f[r] = 0; f[r + 1] = 0; f[r + 2] = 0; f[r + 3] = 0; return; }
+  f[r] = st[b + ST_MAX];
+  f[r + 1] = st[b + ST_MIN];
+  f[r + 2] = st[b + ST_K] + st[b + ST_S] / n;
+  f[r + 3] = stdOf(st, b, n);
+}
+
+/** total, mean, std, max, min of a per-direction IAT statistic (0 when the direction has ≤ 1 packet). */
+function iatOut(st: Float64Array, b: number, n: number, f: Float64Array, r: number): void {
+  if (n < 1) { f[r] = 0; f[r + 1] = 0; f[r + 2] = 0; f[r + 3] = 0; f[r + 4] = 0; return; }
+  const total = st[b + ST_K] * n + st[b + ST_S];
+  f[r] = total;
+  f[r + 1] = total / n;
+  f[r + 2] = stdOf(st, b, n);
+  f[r + 3] = st[b + ST_MAX];
+  f[r + 4] = st[b + ST_MIN];
+}
+
+/** mean, std, max, min of active or idle periods (0 when none). */
+function periodOut(st: Float64Array, b: number, n: number, f: Float64Array, r: number): void {
+  if (n < 1) { f[r] = 0; f[r + 1] = 0; f[r + 2] = 0; f[r + 3] = 0; return; }
+  f[r] = st[b + ST_K] + st[b + ST_S] / n;
+  f[r + 1] = stdOf(st, b, n);
+  f[r + 2] = st[b + ST_MAX];
+  f[r + 3] = st[b + ST_MIN];
+}
+
+/** CIC bulk state machine for one direction (§6.12): runs of ≥ 4 payload packets, gaps ≤ 1 s. */
+function bulkAdd(st: Float64Array, b: number, otherLast: number, ts: number, size: number): void {
+  if (otherLast > st[b + B_START]) st[b + B_START] = 0;
+  if (size <= 0) return;
+  if (st[b + B_START] === 0 || ts - st[b + B_LAST] > BULK_GAP_US) {
+    st[b + B_START] = ts; st[b + B_LAST] = ts; st[b + B_CNT_H] = 1; st[b + B_SIZE_H] = size;
+    return;
+  }
+  const c = st[b + B_CNT_H] + 1;
+  st[b + B_CNT_H] = c;
+  st[b + B_SIZE_H] += size;
+  if (c === 4) {
+    st[b + B_STATES] += 1; st[b + B_PKTS] += c; st[b + B_BYTES] += st[b + B_SIZE_H]; st[b + B_DUR] += ts - st[b + B_START];
+  } else if (c > 4) {
+    st[b + B_PKTS] += 1; st[b + B_BYTES] += size; st[b + B_DUR] += ts - st[b + B_LAST];
+  }
+  st[b + B_LAST] = ts;
+}
+
+/** Avg bytes/bulk, packets/bulk, bulk rate (bytes/s); J-master prints Java longs (integer division). */
+function bulkOut(st: Float64Array, b: number, f: Float64Array, r: number, integer: boolean): void {
+  const states = st[b + B_STATES];
+  if (states <= 0) { f[r] = 0; f[r + 1] = 0; f[r + 2] = 0; return; }
+  const bytes = st[b + B_BYTES], pkts = st[b + B_PKTS], dur = st[b + B_DUR];
+  const rate = dur > 0 ? bytes / (dur / 1e6) : 0;
+  if (integer) { f[r] = Math.floor(bytes / states); f[r + 1] = Math.floor(pkts / states); f[r + 2] = Math.trunc(rate); }
+  else { f[r] = bytes / states; f[r + 1] = pkts / states; f[r + 2] = rate; }
+}
+
+export { END_EOF, END_FIN, END_RST, END_TIMEOUT, END_IDLE, END_EVICTED, END_SYN };
