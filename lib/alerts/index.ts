@@ -7,3 +7,4 @@ export * from './flow-fields.js';
 export * from './jsonl-log.js';
 export * from './mqtt.js';
 export * from './topk.js';
+export * from './mqtt-broker.js';
