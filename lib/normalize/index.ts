@@ -3,3 +3,4 @@ export * from './scaler.js';
 export * from './rows.js';
 export * from './normalizer.js';
 export * from './fit.js';
+export * from './prototype-mode.js';
