@@ -63,11 +63,11 @@ export function decodeFrame(
       et = (buf[off] << 8) | buf[off + 1];
       p = off + 20;
       break;
-    case 101: case 228: case 229: { // raw IP: version nibble decides (228/229 promise one, trust the nibble anyway)
+    case 101: case 228: case 229: { // raw IP: 101 may hold either version (nibble decides), 228/229 only one
       if (capLen < 1) { b.flags[i] = PKT_TRUNCATED; return true; }
       const v = buf[off] >> 4;
-      et = v === 4 ? ETHERTYPE_IPV4 : v === 6 ? ETHERTYPE_IPV6 : 0;
-      if (et === 0) b.flags[i] = PKT_BAD_IP;
+      et = v === 4 && linkType !== 229 ? ETHERTYPE_IPV4 : v === 6 && linkType !== 228 ? ETHERTYPE_IPV6 : 0;
+      if (et === 0) { b.flags[i] = PKT_BAD_IP; return true; }
       break;
     }
     case 0: { // BSD null: 4-byte address family in the capturing host's byte order
