@@ -14,6 +14,8 @@ type Loader = () => Promise<Command>;
 
 const commands: Record<string, Loader> = {
   // name: async () => (await import('./commands/<name>.js')).command,
+  train: async () => (await import('./commands/train.js')).command,
+  classify: async () => (await import('./commands/classify.js')).command,
 };
 
 function help(): string {

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ModelCard } from './card.js';
+import type { ModelCard, Preprocessing } from './card.js';
 import type { Dataset } from './dataset.js';
 import { forestToOnnx } from './export-forest.js';
 import { defaultForestOptions, predictProba, trainForest, type ForestOptions } from './forest.js';
@@ -21,6 +21,8 @@ export interface TrainOptions {
   description?: string;
   provenance?: Record<string, unknown>;
   nonFinite?: 'zero' | 'clamp';
+  /** preprocessing already applied to the training rows (the card repeats it for raw flows); default none */
+  preprocessing?: Preprocessing;
   log?: (line: string) => void;
 }
 
@@ -121,7 +123,7 @@ export function trainModel(ds: Dataset, opts: TrainOptions): TrainResult {
     description: opts.description ?? `Histogram random forest (${fo.trees} trees) trained by deepmad`,
     profile: opts.profile,
     columns: ds.columns,
-    preprocessing: { kind: 'none' },
+    preprocessing: opts.preprocessing ?? { kind: 'none' },
     nonFinite: opts.nonFinite ?? 'zero',
     labels: ds.labels,
     benignLabels,

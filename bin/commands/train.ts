@@ -1,0 +1,91 @@
+/** deepmad train — trains a histogram random forest on labelled flows and writes ONNX + card + CV report. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from '../deepmad.js';
+import { parseArgs, one, num, list } from '../../lib/ml/cli-args.js';
+import { concatDatasets, loadCsvDataset, type Dataset } from '../../lib/ml/dataset.js';
+import { trainModel, writeModel } from '../../lib/ml/train.js';
+import type { Preprocessing } from '../../lib/ml/card.js';
+
+const usage = `deepmad train --data <csv|h5|dir ...> [--label-column Label] [--benign BENIGN[,…]] [--profile improved] -o model.onnx
+  [--trees 100] [--max-depth 40] [--max-features N] [--seed 1] [--folds 5] [--threshold 0.5]
+  [--exclude col,…] [--columns col,…] [--class-weight balanced] [--name NAME]
+
+Trains a histogram random forest, prints a stratified cross-validation report (per-class precision,
+recall, F1, confusion matrix, macro-F1, attack-vs-benign F1), and writes model.onnx, model.onnx.card.json,
+model.onnx.report.txt and model.onnx.report.json. Identifier columns (Flow ID, IPs, source port,
+timestamp) are never used as features. A directory means every *.csv / *.h5 in it.`;
+
+function expand(inputs: string[]): string[] {
+  const out: string[] = [];
+  for (const p of inputs) {
+    if (!fs.existsSync(p)) throw new Error(`no such file or directory: ${p}`);
+    if (fs.statSync(p).isDirectory()) {
+      const files = fs.readdirSync(p).filter((f) => /\.(csv|h5|hdf5)$/i.test(f)).sort().map((f) => path.join(p, f));
+      if (files.length === 0) throw new Error(`${p}: no .csv or .h5 files`);
+      out.push(...files);
+    } else out.push(p);
+  }
+  return out;
+}
+
+export const command: Command = {
+  summary: 'train a flow classifier (histogram random forest → ONNX + model card + CV report)',
+  usage,
+  async run(argv) {
+    const a = parseArgs(argv, {
+      values: ['data', 'label-column', 'benign', 'profile', 'out', 'trees', 'max-depth', 'max-features', 'seed', 'folds', 'threshold', 'exclude', 'columns', 'class-weight', 'name'],
+      aliases: { '-o': 'out' },
+    });
+    const data = expand([...(a.values.get('data') ?? []), ...a.positionals]);
+    const out = one(a, 'out');
+    if (data.length === 0 || !out) {
+      console.error(`usage: ${usage}`);
+      return 2;
+    }
+    const labelColumn = one(a, 'label-column', 'Label')!;
+    const benign = list(a, 'benign');
+    const csvs = data.filter((f) => !/\.(h5|hdf5)$/i.test(f));
+    const h5s = data.filter((f) => /\.(h5|hdf5)$/i.test(f));
+    const columns = list(a, 'columns');
+    const parts: Dataset[] = [];
+    let preprocessing: Preprocessing | undefined;
+    if (csvs.length) {
+      parts.push(loadCsvDataset(csvs, { labelColumn, exclude: list(a, 'exclude'), columns: columns.length ? columns : undefined }));
+    }
+    if (h5s.length) {
+      if (csvs.length) throw new Error('mixing CSV (raw) and HDF5 (normalized) training data is not supported; convert one to the other first');
+      const { loadH5Dataset } = await import('../../lib/ml/dataset-h5.js');
+      for (const f of h5s) {
+        const r = await loadH5Dataset(f);
+        if (!r.preprocessing) throw new Error(`${f}: normalized rows without a deepmad-scaler attribute; the model card could not describe the preprocessing`);
+        preprocessing ??= r.preprocessing;
+        parts.push(r.ds);
+      }
+    }
+    const ds = parts.length === 1 ? parts[0] : concatDatasets(parts);
+    const benignLabels = benign.length ? benign : ds.labels.filter((l) => /^(benign|normal)$/i.test(l));
+    if (benignLabels.length === 0) throw new Error(`no benign label found among ${ds.labels.join(', ')}; name it with --benign`);
+    console.log(`data: ${ds.rows} rows, ${ds.columns.length} feature columns, ${ds.labels.length} classes${ds.skipped ? ` (${ds.skipped} unlabelled rows skipped)` : ''}`);
+    const cw = one(a, 'class-weight');
+    if (cw !== undefined && cw !== 'balanced' && cw !== 'none') throw new Error('--class-weight must be balanced or none');
+    const res = trainModel(ds, {
+      benignLabels,
+      profile: one(a, 'profile', 'improved')!,
+      folds: num(a, 'folds', 5, 0),
+      threshold: num(a, 'threshold', 0.5, 0),
+      name: one(a, 'name', path.basename(out).replace(/\.onnx$/i, '')),
+      preprocessing,
+      forest: {
+        trees: num(a, 'trees', 100, 1), maxDepth: num(a, 'max-depth', 40, 1), seed: num(a, 'seed', 1),
+        maxFeatures: a.values.has('max-features') ? num(a, 'max-features', 0, 1) : undefined,
+        classWeight: cw === 'balanced' ? 'balanced' : null,
+      },
+      provenance: { command: `deepmad train ${argv.join(' ')}`, data: data.map((f) => path.relative(process.cwd(), f) || f) },
+      log: (l) => console.log(l),
+    });
+    if (res.reportText) console.log(`\n${res.reportText}\n`);
+    for (const f of writeModel(out, res)) console.log(`wrote ${f}`);
+    return 0;
+  },
+};
