@@ -14,7 +14,7 @@
  */
 import { chooseFeatureColumns, resolveColumns, toNumber, type ColumnChoice, type FlowRecord } from './columns.js';
 import { extractTrace, type NormalizedBatch } from './rows.js';
-import { loadScaler, MinMaxAccumulator, saveScaler, scaleValue, type Scaler } from './scaler.js';
+import { loadScaler, MinMaxAccumulator, saveScaler, scaleSpans, scaleValue, type NonFinite, type Scaler } from './scaler.js';
 
 export interface NormalizeOptions extends ColumnChoice {
   /** Mode name; see the module comment. Default 'scaler'. */
@@ -23,6 +23,8 @@ export interface NormalizeOptions extends ColumnChoice {
   scalerFile?: string;
   /** `online`: stop widening the ranges after this many rows (0 or absent: never). */
   freezeAfterRows?: number;
+  /** `online`/`batch`: how NaN/±Infinity are mapped (a scaler file carries its own). Default 'zero'. */
+  nonFinite?: NonFinite;
   /** Provenance written into scalers this normalizer saves. */
   profile?: string;
 }
@@ -81,14 +83,13 @@ export function extractMatrix(flows: readonly FlowRecord[], keys: readonly strin
 }
 
 /** Scales a row-major matrix with per-column min and max into a new uint8 matrix. */
-export function scaleMatrix(m: Float64Array, rows: number, min: ArrayLike<number>, max: ArrayLike<number>): Uint8Array {
+export function scaleMatrix(m: Float64Array, rows: number, min: ArrayLike<number>, max: ArrayLike<number>, nonFinite: NonFinite = 'zero'): Uint8Array {
   const c = min.length;
-  const span = new Float64Array(c);
-  for (let i = 0; i < c; i++) span[i] = max[i] - min[i];
+  const span = scaleSpans(min, max);
   const out = new Uint8Array(rows * c);
   for (let r = 0; r < rows; r++) {
     const base = r * c;
-    for (let i = 0; i < c; i++) out[base + i] = scaleValue(m[base + i], min[i], span[i]);
+    for (let i = 0; i < c; i++) out[base + i] = scaleValue(m[base + i], min[i], span[i], nonFinite);
   }
   return out;
 }
@@ -129,7 +130,7 @@ class ScalerNormalizer implements Normalizer {
     const keys = this.binding.keysFor(flows[0]);
     const m = extractMatrix(flows, keys);
     return {
-      columns: [...this.fixed.columns], rows: flows.length, data: scaleMatrix(m, flows.length, this.min, this.max),
+      columns: [...this.fixed.columns], rows: flows.length, data: scaleMatrix(m, flows.length, this.min, this.max, this.fixed.nonFinite),
       trace: extractTrace(flows), mode: this.mode,
     };
   }
@@ -167,12 +168,14 @@ class OnlineNormalizer implements Normalizer {
       this.dirty = true;
     }
     return {
-      columns: [...acc.columns], rows: flows.length, data: scaleMatrix(m, flows.length, acc.min, acc.max),
+      columns: [...acc.columns], rows: flows.length, data: scaleMatrix(m, flows.length, acc.min, acc.max, this.options.nonFinite),
       trace: extractTrace(flows), mode: this.mode,
     };
   }
   scaler(): Scaler | null {
-    return this.acc ? this.acc.toScaler({ source: 'learned online by deepmad normalize', profile: this.options.profile }) : null;
+    return this.acc
+      ? this.acc.toScaler({ source: 'learned online by deepmad normalize', profile: this.options.profile, nonFinite: this.options.nonFinite ?? 'zero' })
+      : null;
   }
   save(): boolean {
     const file = this.options.scalerFile;
@@ -202,7 +205,7 @@ class BatchNormalizer implements Normalizer {
     const acc = new MinMaxAccumulator(cols);
     acc.addMatrix(m, flows.length);
     return {
-      columns: [...cols], rows: flows.length, data: scaleMatrix(m, flows.length, acc.min, acc.max),
+      columns: [...cols], rows: flows.length, data: scaleMatrix(m, flows.length, acc.min, acc.max, this.options.nonFinite),
       trace: extractTrace(flows), mode: this.mode,
     };
   }

@@ -4,18 +4,26 @@
  *
  *     u = floor((x - min[i]) / (max[i] - min[i]) * 255), clipped to 0..255
  *
- * (floor, like numpy's `astype(uint8)` on non-negative floats). NaN and -Infinity give 0,
- * +Infinity gives 255; a column with max == min gives 0 for x <= min and 255 above.
+ * (floor, like numpy's `astype(uint8)` on non-negative floats; dividing first makes x == max give
+ * exactly 255, which multiplying by a precomputed 255 / span does not always do). A column that was constant while
+ * fitting (max == min) carries no information and maps to 0. Non-finite inputs follow `nonFinite`:
+ * 'zero' (default) treats NaN and ±Infinity as 0 before scaling; 'clamp' sends +Infinity to 255 and
+ * -Infinity/NaN to 0.
+ *
+ * This is the model card's `minmax-uint8` preprocessing (lib/ml/card.ts); a scaler converts to a
+ * card with `scalerToPreprocessing`.
  *
  * The JSON file is deliberately small and tool-neutral so a model card can point at it:
  *   { "format": "deepmad-scaler", "version": 1, "method": "minmax", "range": [0, 255],
- *     "columns": [...], "min": [...], "max": [...], "rows": 12345, ... }
+ *     "nonFinite": "zero", "columns": [...], "min": [...], "max": [...], "rows": 12345, ... }
  */
 import fs from 'node:fs';
 import path from 'node:path';
 
 export const SCALER_FORMAT = 'deepmad-scaler';
 export const SCALER_VERSION = 1;
+
+export type NonFinite = 'zero' | 'clamp';
 
 export interface Scaler {
   format: typeof SCALER_FORMAT;
@@ -28,6 +36,8 @@ export interface Scaler {
   /** Per-column minimum and maximum of the finite values seen while fitting. */
   min: number[];
   max: number[];
+  /** How NaN/±Infinity inputs are mapped (see the module comment); absent = 'zero'. */
+  nonFinite?: NonFinite;
   /** Number of rows the scaler was fitted on. */
   rows: number;
   /** Free-form provenance: where the rows came from, which flow-meter profile, when. */
@@ -36,16 +46,27 @@ export interface Scaler {
   created?: string;
 }
 
-/** Scales one value with a column's min and span (max - min); see the module comment. */
-export function scaleValue(x: number, min: number, span: number): number {
-  if (!(x === x)) return 0; // NaN
-  if (span > 0) {
-    const v = ((x - min) / span) * 255;
-    if (v <= 0) return 0;
-    if (v >= 255) return 255;
-    return Math.floor(v);
+/** Per-column span max - min (0 for a constant column), precomputed once per scaler. */
+export function scaleSpans(min: ArrayLike<number>, max: ArrayLike<number>): Float64Array {
+  const s = new Float64Array(min.length);
+  for (let i = 0; i < s.length; i++) s[i] = Math.max(0, max[i] - min[i]);
+  return s;
+}
+
+/** Scales one value of a column with its min and span (see `scaleSpans` and the module comment). */
+export function scaleValue(x: number, min: number, span: number, nonFinite: NonFinite = 'zero'): number {
+  if (!(x - x === 0)) {
+    // NaN or ±Infinity
+    x = nonFinite === 'clamp' && x === Infinity ? Number.MAX_VALUE : nonFinite === 'clamp' && x === -Infinity ? -Number.MAX_VALUE : 0;
   }
-  return x > min ? 255 : 0;
+  if (!(span > 0)) return 0;
+  const v = ((x - min) / span) * 255;
+  return v <= 0 ? 0 : v >= 255 ? 255 : Math.floor(v);
+}
+
+/** The model-card preprocessing (lib/ml/card.ts `minmax-uint8`) equivalent to a scaler. */
+export function scalerToPreprocessing(s: Scaler): { kind: 'minmax-uint8'; min: number[]; max: number[]; scale: number } {
+  return { kind: 'minmax-uint8', min: [...s.min], max: [...s.max], scale: 255 };
 }
 
 /** Accumulates per-column min/max over rows; the fitting half of the scaler. */
@@ -92,13 +113,14 @@ export class MinMaxAccumulator {
     return acc;
   }
 
-  toScaler(extra: Pick<Scaler, 'source' | 'profile'> = {}): Scaler {
+  toScaler(extra: Pick<Scaler, 'source' | 'profile' | 'nonFinite'> = {}): Scaler {
     const fix = (v: number) => (Number.isFinite(v) ? v : 0); // a column with no finite value
     return {
       format: SCALER_FORMAT,
       version: SCALER_VERSION,
       method: 'minmax',
       range: [0, 255],
+      nonFinite: 'zero',
       columns: [...this.columns],
       min: Array.from(this.min, fix),
       max: Array.from(this.max, fix),
@@ -129,6 +151,7 @@ export function validateScaler(v: unknown, where = 'scaler'): Scaler {
   const min = s.min as number[];
   const max = s.max as number[];
   for (let i = 0; i < n; i++) if (max[i] < min[i]) fail(`column '${(cols as string[])[i]}' has max < min`);
+  if (s.nonFinite !== undefined && s.nonFinite !== 'zero' && s.nonFinite !== 'clamp') fail('"nonFinite" must be "zero" or "clamp"');
   return {
     ...(s as unknown as Scaler),
     range: [0, 255],

@@ -1,0 +1,132 @@
+/**
+ * deepmad-normalize: flows in (`deepmad/flows`, one object or an array), uint8 feature rows out
+ * (`deepmad/rows`, a NormalizedBatch). All logic lives in lib/normalize; this file maps the editor
+ * config and Node-RED events onto it.
+ */
+import { batchToObjects, createNormalizer, type FlowRecord, type NonFinite, type Normalizer } from '../../lib/normalize/index.js';
+
+type Msg = Record<string, any>;
+type Send = (msg: Msg | Array<Msg | null>) => void;
+type Done = (err?: Error) => void;
+interface RedNode {
+  id: string;
+  on(event: 'input', cb: (msg: Msg, send: Send, done: Done) => void): void;
+  on(event: 'close', cb: (removed: boolean, done: () => void) => void): void;
+  status(s: { fill?: string; shape?: string; text?: string }): void;
+  error(e: unknown, msg?: Msg): void;
+  warn(e: unknown): void;
+}
+interface NodeAPI {
+  nodes: { createNode(node: object, config: object): void; registerType(type: string, ctor: unknown): void };
+}
+
+interface NormalizeConfig {
+  name?: string;
+  mode?: string;
+  scalerFile?: string;
+  columns?: string;
+  drop?: string;
+  keepIdentity?: boolean;
+  freezeAfter?: string | number;
+  saveEvery?: string | number;
+  nonFinite?: string;
+  output?: 'batch' | 'objects';
+  keepFlows?: boolean;
+}
+
+/** Splits a list typed in the editor: one name per line, or comma-separated. */
+function parseList(text: string | undefined): string[] {
+  if (!text) return [];
+  const parts = text.includes('\n') ? text.split('\n') : text.split(',');
+  return parts.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+const num = (v: unknown, dflt: number): number => {
+  const n = Number(v);
+  return v === undefined || v === null || String(v).trim() === '' || !Number.isFinite(n) ? dflt : n;
+};
+
+export = function register(RED: NodeAPI) {
+  function NormalizeNode(this: RedNode, config: NormalizeConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const mode = config.mode || 'scaler';
+    const output = config.output === 'objects' ? 'objects' : 'batch';
+    const keepFlows = config.keepFlows !== false;
+    let rows = 0;
+    let normalizer: Normalizer | null = null;
+    let setupError: Error | null = null;
+    try {
+      normalizer = createNormalizer({
+        mode,
+        scalerFile: config.scalerFile?.trim() || undefined,
+        columns: parseList(config.columns),
+        drop: parseList(config.drop),
+        keepIdentity: !!config.keepIdentity,
+        freezeAfterRows: num(config.freezeAfter, 0),
+        nonFinite: (config.nonFinite === 'clamp' ? 'clamp' : 'zero') as NonFinite,
+      });
+      const cols = normalizer.columns;
+      node.status({ fill: 'yellow', shape: 'ring', text: cols ? `${mode}: ${cols.length} columns` : `${mode}: waiting` });
+    } catch (err) {
+      setupError = err as Error;
+      node.status({ fill: 'red', shape: 'ring', text: shortText(setupError.message) });
+      node.error(setupError);
+    }
+
+    const save = (): void => {
+      try {
+        normalizer?.save();
+      } catch (err) {
+        node.error(new Error(`cannot save the learned scaler: ${(err as Error).message}`));
+      }
+    };
+    const saveEveryMs = num(config.saveEvery, 60) * 1000;
+    const timer = mode === 'online' && config.scalerFile && saveEveryMs > 0 ? setInterval(save, saveEveryMs) : null;
+    timer?.unref?.();
+
+    node.on('input', (msg, send, done) => {
+      if (msg.topic === 'deepmad/eof') {
+        save();
+        send(msg); // downstream (hdf5 out) flushes on the end of a source too
+        done();
+        return;
+      }
+      if (!normalizer) {
+        done(setupError ?? new Error('normalize is not configured'));
+        return;
+      }
+      const p = msg.payload;
+      const flows: FlowRecord[] | null = Array.isArray(p) ? p : p && typeof p === 'object' && !ArrayBuffer.isView(p) ? [p] : null;
+      if (!flows || flows.some((f) => typeof f !== 'object' || f === null)) {
+        done(new Error('msg.payload must be a flow object or an array of flow objects (connect a flowmeter before normalize)'));
+        return;
+      }
+      try {
+        const batch = normalizer.normalize(flows);
+        rows += batch.rows;
+        if (keepFlows) msg.flows = flows;
+        msg.topic = 'deepmad/rows';
+        msg.columns = batch.columns;
+        msg.payload = output === 'objects' ? batchToObjects(batch) : batch;
+        node.status({ fill: 'green', shape: 'dot', text: `${rows.toLocaleString('en-US')} rows, ${batch.columns.length} cols` });
+        send(msg);
+        done();
+      } catch (err) {
+        node.status({ fill: 'red', shape: 'ring', text: shortText((err as Error).message) });
+        done(err as Error);
+      }
+    });
+
+    node.on('close', (_removed, done) => {
+      if (timer) clearInterval(timer);
+      save();
+      done();
+    });
+  }
+  RED.nodes.registerType('deepmad-normalize', NormalizeNode);
+};
+
+function shortText(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 39)}…` : s;
+}
