@@ -26,7 +26,8 @@ const pySkip = py ? false : 'python3 with h5py, numpy, pandas and tables not fou
 const NUMPY_FORWARD = `
 import sys, json, h5py, numpy as np, pandas as pd
 w = h5py.File(sys.argv[1], 'r')
-x = pd.read_hdf(sys.argv[2], 'data').fillna(0).to_numpy(dtype=np.float64)
+x = (pd.read_hdf(sys.argv[2], 'data').fillna(0).to_numpy(dtype=np.float64) if sys.argv[2] != '-'
+     else np.array(json.load(sys.stdin), dtype=np.float32).astype(np.float64))
 for i, name in enumerate(['dense_4', 'dense_5', 'dense_6', 'dense_7']):
     k = w[name][name]['kernel:0'][()].astype(np.float64); b = w[name][name]['bias:0'][()].astype(np.float64)
     x = x @ k + b
@@ -66,6 +67,25 @@ describe('MNAD-DNN (the prototype model) via its model card', () => {
       const refMalicious = ref.filter((p) => 1 - p[0] >= 0.5).length;
       assert.equal(malicious, refMalicious);
       if (process.env.DEEPMAD_VERBOSE) console.log(`MNAD-DNN: ${malicious} of ${m.rows} rows malicious`);
+
+      // The prototype's rows saturate the softmax (0..225 inputs); small inputs exercise every unit too.
+      let seedState = 12345;
+      const rnd = (): number => { seedState = (seedState * 1103515245 + 12345) % 2147483648; return seedState / 2147483648; };
+      const rows = 64;
+      const x = new Float32Array(rows * 55);
+      for (let i = 0; i < x.length; i++) x[i] = i < 32 * 55 ? rnd() : rnd() * 4;
+      const ours2 = await clf.runMatrix(x, rows);
+      const rowsJson = JSON.stringify(Array.from({ length: rows }, (_, r) => Array.from(x.subarray(r * 55, r * 55 + 55))));
+      const ref2 = JSON.parse(execFileSync(py as string, ['-c', NUMPY_FORWARD, modelFile, '-'], { input: rowsJson, encoding: 'utf8' })) as number[][];
+      let maxDiff2 = 0;
+      let spread = 0;
+      for (let r = 0; r < rows; r++) for (let c = 0; c < 4; c++) {
+        maxDiff2 = Math.max(maxDiff2, Math.abs(ours2[r * 4 + c] - ref2[r][c]));
+        spread = Math.max(spread, Math.min(ref2[r][c], 1 - ref2[r][c]));
+      }
+      assert.ok(spread > 0.05, 'the synthetic rows give non-saturated probabilities');
+      assert.ok(maxDiff2 <= 1e-5, `synthetic rows: max |ours - numpy| = ${maxDiff2}`);
+      if (process.env.DEEPMAD_VERBOSE) console.log(`MNAD-DNN synthetic: max |ours - numpy| = ${maxDiff2}, max min(p,1-p) = ${spread}`);
     } finally {
       await clf.close();
     }
