@@ -16,6 +16,7 @@ const commands: Record<string, Loader> = {
   // name: async () => (await import('./commands/<name>.js')).command,
   train: async () => (await import('./commands/train.js')).command,
   classify: async () => (await import('./commands/classify.js')).command,
+  'fit-scaler': async () => (await import('./commands/fit-scaler.js')).command,
 };
 
 function help(): string {

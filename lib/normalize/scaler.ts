@@ -179,6 +179,8 @@ export function loadScaler(file: string): Scaler {
 export function saveScaler(file: string, scaler: Scaler): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(scaler, null, 2) + '\n');
+  // One line per key: the arrays stay readable side by side and diff well.
+  const body = Object.entries(scaler).filter(([, v]) => v !== undefined).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(',\n');
+  fs.writeFileSync(tmp, `{\n${body}\n}\n`);
   fs.renameSync(tmp, file);
 }
