@@ -365,12 +365,17 @@ export class FlowEngine {
     let hdr = 0;
     if (l4 === 1 || l4 === 2) {
       len = b.payloadLen[i];
-      if (this.capPayload) {
-        // Java reads the payload from the captured bytes: a snaplen cut shortens it (reference README).
-        const missing = b.wireLen[i] - b.capLen[i];
-        if (missing > 0) len = len > missing ? len - missing : 0;
-      }
       hdr = b.l4HeaderLen[i];
+      if (this.capPayload && b.capLen[i] < b.wireLen[i]) {
+        // Java reads payload and header from the captured bytes: a snaplen cut shortens the payload
+        // first, then the L4 header (a SYN's options). Ethernet minimum-size padding is cut before either.
+        let missing = b.wireLen[i] - b.capLen[i];
+        if (b.wireLen[i] <= 64) { const pad = 60 - 14 - b.ipTotalLen[i]; if (pad > 0) missing -= pad; }
+        if (missing > 0) {
+          if (missing >= len) { const cut = missing - len; len = 0; hdr = cut >= hdr ? 0 : hdr - cut; }
+          else len -= missing;
+        }
+      }
     }
     const tf = l4 === 1 ? b.tcpFlags[i] : 0;
     const win = l4 === 1 ? b.tcpWindow[i] : this.winDefault;
@@ -418,7 +423,9 @@ export class FlowEngine {
       statAdd(st, o + S_BWD_LEN, n, len);
       st[o + BWD_BYTES] += len;
       st[o + BWD_HDR] += hdr;
-      if (n === 1) { st[o + SEG_MIN_BWD] = hdr; } else if (hdr < st[o + SEG_MIN_BWD]) st[o + SEG_MIN_BWD] = hdr;
+      // J-engelen's Bwd Seg Size Min is only ever set when the flow's first packet is backward (SYN-ACK
+      // reversal); otherwise it stays 0. (No other profile prints it.)
+      if (first) st[o + SEG_MIN_BWD] = hdr; else if (hdr < st[o + SEG_MIN_BWD]) st[o + SEG_MIN_BWD] = hdr;
       if (this.bwdWinLast) { st[o + INIT_WIN_BWD] = win; }
       else if (st[o + INIT_BWD_SET] === 0 && win !== 0) { st[o + INIT_BWD_SET] = 1; st[o + INIT_WIN_BWD] = win; }
       if (len >= 1) st[o + ACT_BWD] += 1;
@@ -455,13 +462,15 @@ export class FlowEngine {
       bulkAdd(st, o + BULK_BWD, st[o + BULK_FWD + B_LAST], ts, len);
     }
 
-    if (this.retx && l4 === 1) this.retransmission(b, i, slot, st, o, fwd, len, tf);
+    if (this.retx && l4 === 1) this.retransmission(b, i, slot, st, o, fwd, len);
   }
 
-  /** J-engelen retransmission counters: a TCP segment whose (seq, ack, length, flags) repeats one of the
-   * last 8 segments of its direction. (The fork keeps an unbounded set; 8 recent ones keep the state O(1).) */
-  private retransmission(b: PacketBatch, i: number, slot: number, st: Float64Array, o: number, fwd: boolean, len: number, tf: number): void {
-    let sig = Math.imul(b.tcpSeq[i] ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(b.tcpAck[i] + len, 0x85ebca6b) ^ Math.imul(tf + 1, 0xc2b2ae35);
+  /** J-engelen retransmission counters: a TCP segment whose (seq, ack, payload length, window) repeats one
+   * of the last 8 segments of its direction (flags are not compared: a FIN/ACK repeating an ACK counts).
+   * The fork keeps an unbounded set per flow; 8 recent ones keep the state O(1). */
+  private retransmission(b: PacketBatch, i: number, slot: number, st: Float64Array, o: number, fwd: boolean, len: number): void {
+    let sig = Math.imul(b.tcpSeq[i] ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(b.tcpAck[i] + len, 0x85ebca6b) ^
+      Math.imul(b.tcpWindow[i] + 0x10001 * len, 0xc2b2ae35);
     sig = (sig ^ (sig >>> 15)) | 1; // never 0, 0 marks an empty ring entry
     const ring = this.retxRing;
     const base = slot * RETX_WORDS + (fwd ? 0 : 8);
