@@ -17,6 +17,7 @@ const commands: Record<string, Loader> = {
   train: async () => (await import('./commands/train.js')).command,
   classify: async () => (await import('./commands/classify.js')).command,
   'fit-scaler': async () => (await import('./commands/fit-scaler.js')).command,
+  info: async () => (await import('./commands/info.js')).command,
 };
 
 function help(): string {
