@@ -1,0 +1,238 @@
+/**
+ * deepmad-flowmeter: packet batches in (`deepmad/packets`), finished flows out (`deepmad/flows`),
+ * one message per flow or batches of N flows / T ms. A thin wrapper over lib/flow's Flowmeter:
+ * the node only maps config and messages, writes the optional CSV file and shows rates.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PacketBatch } from '../../lib/capture/packet-batch.js';
+import type { FlowBatch } from '../../lib/flow/flow-batch.js';
+import { Flowmeter } from '../../lib/flow/flowmeter.js';
+import { csvHeader, toCsv, toObjects, type FlowObject } from '../../lib/flow/output.js';
+import { getProfile } from '../../lib/flow/profiles/index.js';
+import type { FlowProfile } from '../../lib/flow/profile.js';
+
+type Msg = Record<string, any>;
+type Send = (msg: Msg | Array<Msg | Msg[] | null>) => void;
+type Done = (err?: Error) => void;
+interface RedNode {
+  id: string;
+  on(event: 'input', cb: (msg: Msg, send: Send, done: Done) => void): void;
+  on(event: 'close', cb: (removed: boolean, done: () => void) => void): void;
+  send(msg: Msg | Array<Msg | Msg[] | null>): void;
+  status(s: { fill?: string; shape?: string; text?: string }): void;
+  error(e: unknown, msg?: Msg): void;
+  warn(e: unknown): void;
+}
+interface NodeAPI {
+  nodes: { createNode(node: object, config: object): void; registerType(type: string, ctor: unknown): void };
+  settings: { userDir?: string };
+}
+
+interface FlowmeterConfig {
+  name?: string;
+  profile?: string;
+  flowTimeout?: string | number;
+  activityTimeout?: string | number;
+  idleTimeout?: string | number;
+  ipv4Only?: boolean;
+  maxFlows?: string | number;
+  output?: 'flow' | 'batch';
+  batchFlows?: string | number;
+  batchMs?: string | number;
+  endReason?: boolean;
+  flushOnEof?: boolean;
+  csvFile?: string;
+  csvAppend?: boolean;
+}
+
+const num = (v: unknown, dflt: number | undefined): number | undefined => {
+  const n = Number(v);
+  return v === undefined || v === null || String(v).trim() === '' || !Number.isFinite(n) ? dflt : n;
+};
+
+/** 1234567 → "1.2M", 12345 → "12.3k". */
+function short(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
+}
+
+function isPacketBatch(p: unknown): p is PacketBatch {
+  return typeof p === 'object' && p !== null && typeof (p as PacketBatch).count === 'number' &&
+    (p as PacketBatch).tsUs instanceof Float64Array && (p as PacketBatch).srcAddr instanceof Uint32Array;
+}
+
+export = function register(RED: NodeAPI) {
+  function FlowmeterNode(this: RedNode, config: FlowmeterConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const perFlow = config.output === 'flow';
+    const batchFlows = Math.max(1, Math.floor(num(config.batchFlows, 1000) as number));
+    const batchMs = Math.max(0, num(config.batchMs, 1000) as number);
+    const flushOnEof = config.flushOnEof !== false;
+    let profile: FlowProfile | null = null;
+    let setupError: Error | null = null;
+    try {
+      profile = getProfile(config.profile || undefined);
+    } catch (err) {
+      setupError = err as Error;
+    }
+
+    let meter: Flowmeter | null = null;
+    let meterLive = false;
+    let source: unknown;
+    let pending: FlowObject[] = [];
+    let pendingTimer: NodeJS.Timeout | null = null;
+    let flowsOut = 0;
+    let csv: fs.WriteStream | null = null;
+
+    const flowMsg = (payload: FlowObject | FlowObject[]): Msg =>
+      ({ topic: 'deepmad/flows', payload, profile: profile?.name, source, live: meterLive });
+
+    const sendPending = (): void => {
+      if (pendingTimer) { clearTimeout(pendingTimer); pendingTimer = null; }
+      if (pending.length === 0) return;
+      const out = pending;
+      pending = [];
+      node.send(flowMsg(out));
+    };
+
+    const onFlows = (b: FlowBatch): void => {
+      if (!profile) return;
+      if (csv) csv.write(toCsv(b, profile));
+      const objs = toObjects(b, profile, { includeEndReason: !!config.endReason });
+      flowsOut += objs.length;
+      if (perFlow) {
+        // One message per flow, sent as one array of messages on the output (a single send call).
+        node.send([objs.map((o) => flowMsg(o))]);
+        return;
+      }
+      for (const o of objs) {
+        pending.push(o);
+        if (pending.length >= batchFlows) sendPending();
+      }
+      if (pending.length > 0 && !pendingTimer && batchMs > 0) {
+        pendingTimer = setTimeout(sendPending, batchMs);
+      } else if (pending.length > 0 && batchMs === 0) {
+        sendPending();
+      }
+    };
+
+    const openCsv = (): void => {
+      const raw = (config.csvFile ?? '').trim();
+      if (!raw || csv || !profile) return;
+      const file = path.isAbsolute(raw) ? raw : path.resolve(RED.settings.userDir ?? process.cwd(), raw);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const appendTo = !!config.csvAppend && fs.existsSync(file) && fs.statSync(file).size > 0;
+      csv = fs.createWriteStream(file, { flags: appendTo ? 'a' : 'w' });
+      csv.on('error', (err) => {
+        node.error(new Error(`CSV file ${file}: ${err.message}`), {});
+        csv = null;
+      });
+      if (!appendTo) csv.write(`${csvHeader(profile)}\n`);
+    };
+
+    const makeMeter = (live: boolean): Flowmeter => {
+      const m = new Flowmeter({
+        profile: profile as FlowProfile,
+        flowTimeout: num(config.flowTimeout, undefined),
+        activityTimeout: num(config.activityTimeout, undefined),
+        idleTimeout: num(config.idleTimeout, undefined),
+        ipv4Only: !!config.ipv4Only,
+        maxFlows: num(config.maxFlows, undefined) || undefined,
+        batchSize: perFlow ? 256 : batchFlows,
+        live,
+        onFlows,
+      });
+      m.on('error', (err: Error) => node.error(err, {}));
+      meterLive = live;
+      return m;
+    };
+
+    // Status: packets/s over the last second and open flows; quiet when nothing changes.
+    let lastPackets = 0;
+    let lastTick = Date.now();
+    let lastText = '';
+    const showStatus = (): void => {
+      if (!meter) return;
+      const now = Date.now();
+      const s = meter.summary;
+      const rate = ((s.packets - lastPackets) * 1000) / Math.max(1, now - lastTick);
+      lastPackets = s.packets;
+      lastTick = now;
+      const busy = rate > 0;
+      const text = busy ? `${short(rate)} pkt/s, ${short(s.openFlows)} open` : `${short(s.flowsWritten)} flows, ${short(s.openFlows)} open`;
+      if (text === lastText) return;
+      lastText = text;
+      node.status({ fill: busy ? 'green' : 'yellow', shape: busy ? 'dot' : 'ring', text });
+    };
+    const statusTimer = setInterval(showStatus, 1000);
+    statusTimer.unref?.();
+
+    if (setupError) {
+      node.status({ fill: 'red', shape: 'ring', text: setupError.message.slice(0, 40) });
+      node.error(setupError);
+    } else {
+      try {
+        // Validates timeouts and caps at deploy time so a bad setting shows at once.
+        meter = makeMeter(false);
+        node.status({ fill: 'yellow', shape: 'ring', text: `${profile?.name}: waiting` });
+      } catch (err) {
+        setupError = err as Error;
+        node.status({ fill: 'red', shape: 'ring', text: setupError.message.slice(0, 40) });
+        node.error(setupError);
+      }
+    }
+
+    node.on('input', (msg, send, done) => {
+      if (setupError || !meter) { done(setupError ?? new Error('flowmeter is not configured')); return; }
+      try {
+        if (msg.topic === 'deepmad/eof') {
+          if (flushOnEof) meter.flush();
+          sendPending();
+          showStatus();
+          msg.flowSummary = { ...meter.summary };
+          send(msg); // after the flows of this source, so downstream nodes see them first
+          done();
+          return;
+        }
+        if (!isPacketBatch(msg.payload)) {
+          done(new Error('msg.payload is not a packet batch (msg.topic deepmad/packets); connect a pcap in or capture node'));
+          return;
+        }
+        const live = msg.live === true;
+        if (live !== meterLive) {
+          // Switching between file and live input: write the old table's flows, then time by the new clock.
+          meter.close();
+          sendPending();
+          meter = makeMeter(live);
+        }
+        source = msg.source;
+        openCsv();
+        meter.push(msg.payload);
+        done();
+      } catch (err) {
+        node.status({ fill: 'red', shape: 'ring', text: String((err as Error).message).slice(0, 40) });
+        done(err as Error);
+      }
+    });
+
+    node.on('close', (_removed, done) => {
+      clearInterval(statusTimer);
+      try {
+        // Redeploy/shutdown: write the open flows so nothing metered is lost downstream or in the CSV.
+        meter?.close();
+        sendPending();
+      } catch (err) {
+        node.error(err);
+      }
+      meter = null;
+      const c = csv;
+      csv = null;
+      if (c) c.end(() => done());
+      else done();
+    });
+  }
+  RED.nodes.registerType('deepmad-flowmeter', FlowmeterNode);
+};
