@@ -18,6 +18,8 @@ const commands: Record<string, Loader> = {
   classify: async () => (await import('./commands/classify.js')).command,
   'fit-scaler': async () => (await import('./commands/fit-scaler.js')).command,
   info: async () => (await import('./commands/info.js')).command,
+  detect: async () => (await import('./commands/detect.js')).command,
+  flows: async () => (await import('./commands/flows.js')).command,
 };
 
 function help(): string {

@@ -129,7 +129,9 @@ export class AlertEngine {
     this.stats.flows++;
     const v = readVerdict(flow, now);
     if (!v) { this.stats.invalid++; return; }
-    if (this.policy.isBenign(v.label)) { this.stats.benign++; return; }
+    // The classifier's own verdict (`malicious`, from its card's benign labels and threshold) wins over names.
+    const verdict = (flow as { malicious?: unknown }).malicious;
+    if (verdict === false || (verdict !== true && this.policy.isBenign(v.label))) { this.stats.benign++; return; }
     if (v.confidence < this.minConfidence) { this.stats.lowConfidence++; return; }
     if (this.allowlist.size > 0 && (this.allowlist.match(v.srcIp) || this.allowlist.match(v.dstIp))) {
       this.stats.allowlisted++;

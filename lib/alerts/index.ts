@@ -8,3 +8,4 @@ export * from './jsonl-log.js';
 export * from './mqtt.js';
 export * from './topk.js';
 export * from './mqtt-broker.js';
+export * from './mqtt-publisher.js';
