@@ -1,7 +1,36 @@
 /**
- * npm run bench — every throughput figure is printed next to the Node floor
+ * npm run bench [-- <section> …] — every throughput figure is printed next to the Node floor
  * (../shared/bench/floor.mjs) measured in the same run, as packets/s and as a ratio.
- * Sections are added by each engine area (reader, flow meter, nodes, classifier).
+ * Sections live in bench/<area>.ts; add yours to SECTIONS (one line). `npm run bench -- reader`
+ * runs only the sections whose name contains one of the arguments. DEEPMAD_BENCH_RUNS sets the
+ * number of timed runs (median; default 5), DEEPMAD_BENCH_PCAP the capture (default /tmp/bench.pcap).
  */
-export {};
-console.log('deepmad bench: no sections yet');
+import { ensureBenchPcap, formatRow, measureFloor, type BenchSection, type BenchRow } from './harness.js';
+import { readerSection } from './reader.js';
+
+const SECTIONS: BenchSection[] = [
+  readerSection,
+];
+
+async function main(): Promise<number> {
+  const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const chosen = SECTIONS.filter((s) => filters.length === 0 || filters.some((f) => s.name.includes(f)));
+  if (chosen.length === 0) {
+    console.error(`no bench section matches ${filters.join(', ')}; sections: ${SECTIONS.map((s) => s.name).join(', ')}`);
+    return 2;
+  }
+  const runs = Math.max(1, Number(process.env.DEEPMAD_BENCH_RUNS ?? 5));
+  const pcap = ensureBenchPcap();
+  const floor = measureFloor(pcap, runs);
+  const floorRow: BenchRow = { section: 'floor', name: 'floor.mjs (walk + 5-tuple, child process)', packets: floor.packets, secs: floor.secs };
+  console.log(`deepmad bench on ${pcap} (median of ${runs} runs, node ${process.version})`);
+  console.log(formatRow(floorRow, floor.pps));
+  const ctx = { pcap, floorPps: floor.pps, runs, report: (r: BenchRow) => console.log(formatRow(r, floor.pps)) };
+  for (const s of chosen) await s.run(ctx);
+  return 0;
+}
+
+main().then((code) => { process.exitCode = code; }, (err: unknown) => {
+  console.error(`deepmad bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,83 @@
+/**
+ * Shared bench plumbing: the benchmark capture, the Node floor (../shared/bench/floor.mjs run as a
+ * child process in the same session), timing, and the result table. Sections live in bench/<area>.ts
+ * and are listed in bench/run.ts.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const SHARED = path.resolve(__dirname, '../../../shared');
+export const BENCH_PCAP = process.env.DEEPMAD_BENCH_PCAP ?? '/tmp/bench.pcap';
+
+export interface BenchContext {
+  /** The benchmark capture (classic pcap, 1,024,382 packets for seed 1). */
+  pcap: string;
+  /** Median floor packets/s on `pcap`, measured in this run. */
+  floorPps: number;
+  /** Timed repetitions per measurement (median reported). */
+  runs: number;
+  report(row: BenchRow): void;
+}
+
+export interface BenchRow {
+  section: string;
+  name: string;
+  packets: number;
+  /** Median seconds per run. */
+  secs: number;
+  /** Extra notes (flows, RSS…). */
+  note?: string;
+}
+
+export interface BenchSection {
+  name: string;
+  describe: string;
+  run(ctx: BenchContext): Promise<void>;
+}
+
+/** Generate the benchmark pcap with the shared script when it is missing (about 4 s). */
+export function ensureBenchPcap(): string {
+  if (fs.existsSync(BENCH_PCAP)) return BENCH_PCAP;
+  const script = path.join(SHARED, 'bench', 'make-bench-pcap.sh');
+  if (!fs.existsSync(script)) throw new Error(`${BENCH_PCAP} is missing and ${script} is not available to make it`);
+  console.log(`generating ${BENCH_PCAP} with ${script} …`);
+  execFileSync('bash', [script, BENCH_PCAP], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return BENCH_PCAP;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Run floor.mjs `runs` times (after one warm-up) and return the median packets/s. */
+export function measureFloor(pcap: string, runs: number): { pps: number; packets: number; secs: number } {
+  const floor = path.join(SHARED, 'bench', 'floor.mjs');
+  const results: { packets: number; secs: number; pps: number }[] = [];
+  for (let k = 0; k <= runs; k++) {
+    const out = execFileSync(process.execPath, [floor, pcap], { encoding: 'utf8' });
+    if (k > 0) results.push(JSON.parse(out.trim().split('\n').pop()!));
+  }
+  const secs = median(results.map((r) => r.secs));
+  return { pps: results[0].packets / secs, packets: results[0].packets, secs };
+}
+
+/** Time `fn` (one warm-up, then `runs` timed calls); it returns the packet count it processed. */
+export async function timeRuns(runs: number, fn: () => Promise<number> | number): Promise<{ secs: number; packets: number }> {
+  let packets = await fn();
+  const times: number[] = [];
+  for (let k = 0; k < runs; k++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    const t0 = process.hrtime.bigint();
+    packets = await fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return { secs: median(times), packets };
+}
+
+export function formatRow(r: BenchRow, floorPps: number): string {
+  const pps = r.packets / r.secs;
+  return `${`${r.section}: ${r.name}`.padEnd(52)} ${(pps / 1e6).toFixed(2).padStart(6)} M pkt/s  ${(pps / floorPps).toFixed(2).padStart(5)} × floor` +
+    `  (${r.packets.toLocaleString('en-US')} pkts, ${r.secs.toFixed(3)} s${r.note ? `, ${r.note}` : ''})`;
+}
