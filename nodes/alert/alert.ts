@@ -52,6 +52,7 @@ interface AlertNodeConfig {
   digestMinutes?: string | number;
   digestOnEof?: boolean;
   emailTo?: string;
+  eofSettleMs?: string | number;
 }
 
 const num = (v: unknown, dflt: number) => {
@@ -186,6 +187,25 @@ export = function register(RED: NodeAPI) {
       send([null, null, m]);
     };
 
+    const endOfSource = (send: Send, msg: Msg, reason: 'eof' | 'flush') => {
+      deliver(engine.flush(), send, msg);
+      if (config.digestOnEof !== false || reason === 'flush') sendDigest(send, reason);
+      node.log(`alerts: ${records} records for ${flowsAlerted} malicious flows so far${log ? `, log ${log.file}` : ''}`);
+    };
+    const settleMs = Math.max(0, num(config.eofSettleMs, 1000));
+    let pendingEof: Msg | undefined;
+    let settleTimer: NodeJS.Timeout | undefined;
+    const armSettle = () => {
+      if (settleTimer) clearTimeout(settleTimer);
+      settleTimer = setTimeout(() => {
+        settleTimer = undefined;
+        const m = pendingEof;
+        pendingEof = undefined;
+        if (!m) return;
+        try { endOfSource((x) => node.send(x), m, 'eof'); } catch (err) { node.error(err, m); }
+      }, settleMs);
+    };
+
     const tick = setInterval(() => {
       try {
         deliver(engine.tick(), (m) => node.send(m), undefined);
@@ -197,11 +217,16 @@ export = function register(RED: NodeAPI) {
 
     node.on('input', (msg, send, done) => {
       try {
-        if (msg.topic === 'deepmad/eof' || msg.flush === true) {
-          deliver(engine.flush(), send, msg);
-          if (config.digestOnEof !== false || msg.flush === true) sendDigest(send, msg.topic === 'deepmad/eof' ? 'eof' : 'flush');
-          if (log) node.log(`alerts: ${records} records for ${flowsAlerted} malicious flows so far, log ${log.file}`);
-          else node.log(`alerts: ${records} records for ${flowsAlerted} malicious flows so far`);
+        if (msg.flush === true) {
+          endOfSource(send, msg, 'flush');
+          done();
+          return;
+        }
+        if (msg.topic === 'deepmad/eof') {
+          // The classifier may still be working on the source's last flows (it runs asynchronously and
+          // the end-of-source message can take a shorter path here), so wait until they stop arriving.
+          pendingEof = msg;
+          armSettle();
           done();
           return;
         }
@@ -217,6 +242,7 @@ export = function register(RED: NodeAPI) {
           node.warn(`deepmad-alert: ${bad} flow(s) without label or addresses ignored; is a classifier in front of this node?`);
         }
         deliver(recs, send, msg);
+        if (pendingEof) armSettle();
         done();
       } catch (err) {
         done(err as Error);
@@ -225,6 +251,7 @@ export = function register(RED: NodeAPI) {
 
     node.on('close', (_removed, done) => {
       for (const t of timers) { clearTimeout(t); clearInterval(t); }
+      if (settleTimer) clearTimeout(settleTimer);
       try {
         // Open aggregation windows are written out so no count is lost across redeploys.
         const rest = engine.flush();
