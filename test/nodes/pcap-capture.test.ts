@@ -1,0 +1,102 @@
+// deepmad-pcap-capture (libpcap through `cap`) under node-red-node-test-helper.
+import assert from 'node:assert/strict';
+import Module from 'node:module';
+import { after, before, describe, it } from 'node:test';
+import { catchNode, collect, errorCalls, helperNode, recordStatus, tab, useNodeRedHelper, type Msg } from '../support/node-helper.js';
+import { capSkipReason, countTcp, makeRequests, startHttpServer, type LoopbackServer } from '../support/traffic.js';
+
+const liveSkip = capSkipReason();
+const REQUESTS = 5;
+
+describe('deepmad-pcap-capture', () => {
+  const h = useNodeRedHelper();
+  const flow = (cfg: Record<string, unknown>) => [
+    tab(),
+    { id: 'pc', z: 't1', type: 'deepmad-pcap-capture', iface: 'lo', autoStart: true, ...cfg, wires: [['out']] },
+    helperNode('out'),
+    catchNode('c', 'caught'),
+    helperNode('caught'),
+  ];
+
+  it('without the cap module: red status and an error saying how to build it (this test hides cap)', async () => {
+    // Make `require('cap')` fail the way it does when the optional dependency did not build.
+    const M = Module as unknown as { _resolveFilename: (req: string, ...rest: unknown[]) => string };
+    const real = M._resolveFilename;
+    M._resolveFilename = function (req: string, ...rest: unknown[]) {
+      if (req === 'cap') throw Object.assign(new Error("Cannot find module 'cap'"), { code: 'MODULE_NOT_FOUND' });
+      return real.call(this, req, ...rest);
+    };
+    try {
+      await h.load(['pcap-capture'], flow({}));
+      const status = recordStatus(h.getNode('pc'));
+      await status.waitFor((s) => s.text === 'cap module missing' && s.fill === 'red');
+      const [[err, msg]] = errorCalls(h.getNode('pc'));
+      assert.match(String(err), /libpcap capture is unavailable: the "cap" module could not be loaded\. The optional "cap" module .* "sudo apt-get install libpcap-dev build-essential python3", then reinstall this package/);
+      assert.deepEqual(msg!.error, { code: 'CAP_MISSING' });
+      const res = await h.request().get('/deepmad/pcap-capture/interfaces').expect(200);
+      assert.equal(res.body.available, false);
+      assert.match(res.body.error, /libpcap-dev build-essential/);
+    } finally {
+      M._resolveFilename = real;
+    }
+  });
+
+  describe('live on lo', { skip: liveSkip && `skipped: ${liveSkip}` }, () => {
+    let server: LoopbackServer;
+    before(async () => { server = await startHttpServer(); });
+    after(() => server.close());
+
+    it('lists interfaces through the admin endpoint', async () => {
+      await h.load(['pcap-capture'], flow({ autoStart: false }));
+      const res = await h.request().get('/deepmad/pcap-capture/interfaces').expect(200);
+      assert.equal(res.body.available, true);
+      const lo = res.body.interfaces.find((i: { name: string }) => i.name === 'lo');
+      assert.deepEqual(lo, { name: 'lo', description: '', addresses: ['127.0.0.1', '::1'], loopback: true });
+    });
+
+    it(`${REQUESTS} HTTP requests become exactly ${REQUESTS} client SYNs; stop sends the eof with counts`, async () => {
+      await h.load(['pcap-capture'], flow({ filter: `tcp port ${server.port}`, batchSize: 16 }));
+      const pc = h.getNode('pc');
+      const status = recordStatus(pc);
+      await status.waitFor((s) => s.fill === 'green' && s.text === 'lo: 0 pkts');
+      const batches: Msg[] = [];
+      const seenAll = collect(h.getNode('out'), (m) => {
+        if (m.topic === 'deepmad/packets') batches.push(m.payload);
+        return countTcp(batches, server.port).serverFin === REQUESTS;
+      });
+      await makeRequests(server.port, REQUESTS);
+      await seenAll;
+      const eofP = collect(h.getNode('out'), (m) => {
+        if (m.topic === 'deepmad/packets') batches.push(m.payload);
+        return m.topic === 'deepmad/eof';
+      });
+      pc.receive({ payload: 'stop' });
+      const eof = (await eofP).at(-1)!;
+      const counts = countTcp(batches, server.port);
+      assert.equal(counts.clientSyn, REQUESTS);
+      assert.equal(counts.serverSynAck, REQUESTS);
+      assert.equal(counts.serverFin, REQUESTS);
+      assert.equal(eof.source, 'iface:lo');
+      assert.equal(eof.payload.received, counts.total);
+      assert.equal(eof.payload.packets, counts.total);
+      assert.equal(eof.payload.ipv4Packets, counts.total);
+      assert.equal(eof.payload.dropped, 0);
+      assert.equal(eof.payload.complete, true);
+      assert.equal(eof.payload.interfaces[0].linkTypeName, 'ETHERNET');
+      for (const b of batches) assert.ok(b.count <= 16);
+      await status.waitFor((s) => s.text === `stopped: ${counts.total} pkts`);
+    });
+
+    it('a bad filter or interface is reported with the fix', async () => {
+      await h.load(['pcap-capture'], flow({ filter: 'tcp port (', iface: 'lo' }));
+      const status = recordStatus(h.getNode('pc'));
+      await status.waitFor((s) => s.text === 'bad capture filter');
+      assert.match(String(errorCalls(h.getNode('pc'))[0][0]), /invalid capture filter: .*syntax error/);
+      await h.helper.unload();
+      await h.load(['pcap-capture'], flow({ iface: 'nosuch0' }));
+      const st2 = recordStatus(h.getNode('pc'));
+      await st2.waitFor((s) => s.text === 'no such interface' && s.fill === 'red');
+      assert.equal(String(errorCalls(h.getNode('pc'))[0][0]), 'CaptureSetupError: there is no interface "nosuch0". Pick an interface from the list in the edit dialog');
+    });
+  });
+});
