@@ -1,7 +1,21 @@
 /** Reader section: capture reading with full decoding (link layer → L4 fields into PacketBatches). */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { CaptureReader, readCaptureFileSync } from '../lib/capture/reader.js';
 import type { BenchSection } from './harness.js';
 import { timeRuns } from './harness.js';
+
+/** The same capture as pcapng (made once with editcap when Wireshark's tools are installed). */
+function pcapngTwin(pcap: string): string | null {
+  const out = pcap.replace(/\.pcap$/, '') + '.pcapng';
+  if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(pcap).mtimeMs) return out;
+  try {
+    execFileSync('editcap', ['-F', 'pcapng', pcap, out], { stdio: 'ignore' });
+    return out;
+  } catch {
+    return null;
+  }
+}
 
 export const readerSection: BenchSection = {
   name: 'reader',
@@ -24,6 +38,24 @@ export const readerSection: BenchSection = {
       return n;
     });
     ctx.report({ section: 'reader', name: 'readCaptureFileSync (file)', ...syncRun });
+    // A pipe (stdin, `dumpcap -w -`): 64 KiB chunks, a short batch flushed after every chunk.
+    const pipeRun = await timeRuns(ctx.runs, async () => {
+      let n = 0;
+      for await (const b of new CaptureReader(fs.createReadStream(ctx.pcap, { highWaterMark: 65536 }))) { n += b.count; consume(b); }
+      return n;
+    });
+    ctx.report({ section: 'reader', name: 'CaptureReader (stream, 64 KiB chunks, flush each)', ...pipeRun });
+    const ng = pcapngTwin(ctx.pcap);
+    if (ng) {
+      const ngRun = await timeRuns(ctx.runs, async () => {
+        let n = 0;
+        for await (const b of new CaptureReader(ng)) { n += b.count; consume(b); }
+        return n;
+      });
+      ctx.report({ section: 'reader', name: 'CaptureReader for-await (same capture as pcapng)', ...ngRun });
+    } else {
+      console.log('reader: pcapng row skipped (editcap not installed)');
+    }
     if (checksum === 42) console.log('');
   },
 };

@@ -48,3 +48,26 @@ export function allocBatch(capacity: number, linkTypes: number[] = []): PacketBa
     payloadLen, ttl, ipId, fragOffset, flags, vlanId, linkTypes,
   };
 }
+
+type ArrayField = Exclude<keyof PacketBatch, 'count' | 'linkTypes'>;
+/** Every per-packet array of a batch, with its elements per packet. */
+const FIELDS: [ArrayField, number][] = [
+  ['tsUs', 1], ['srcAddr', 4], ['dstAddr', 4], ['wireLen', 1], ['capLen', 1], ['tcpSeq', 1], ['tcpAck', 1],
+  ['ipTotalLen', 1], ['payloadLen', 1], ['ipId', 1], ['fragOffset', 1], ['iface', 1], ['srcPort', 1],
+  ['dstPort', 1], ['tcpFlags', 1], ['tcpWindow', 1], ['ipHeaderLen', 1], ['l4HeaderLen', 1], ['vlanId', 1],
+  ['ipVersion', 1], ['proto', 1], ['icmpType', 1], ['icmpCode', 1], ['ttl', 1], ['flags', 1],
+];
+
+/** A right-sized copy of rows [0, n) of `src` (used for short batches, so the big one can be reused). */
+export function copyBatchRows(src: PacketBatch, n: number): PacketBatch {
+  const out = allocBatch(n, src.linkTypes);
+  for (const [key, per] of FIELDS) (out[key] as Uint8Array).set((src[key] as Uint8Array).subarray(0, n * per));
+  out.count = n;
+  return out;
+}
+
+/** Zero rows [0, n) so a batch can be filled again (the decoder relies on zeroed rows). */
+export function clearBatchRows(b: PacketBatch, n: number): void {
+  for (const [key, per] of FIELDS) (b[key] as Uint8Array).fill(0, 0, n * per);
+  b.count = 0;
+}

@@ -12,7 +12,7 @@
  * boundary in pcap yields garbage packets that would poison flow features, and libpcap/Wireshark
  * stop too. Unknown pcapng blocks are skipped (that is the format's own rule, not a resync).
  */
-import { allocBatch } from './batch-alloc.js';
+import { allocBatch, clearBatchRows, copyBatchRows } from './batch-alloc.js';
 import { decodeFrame } from './decode.js';
 import { CaptureFormatError } from './errors.js';
 import { isDecodedLinkType, linkTypeName } from './link-types.js';
@@ -120,13 +120,23 @@ export class CaptureParser {
 
   /** Emit the partial batch now (used by live/stream readers to bound latency). */
   flush(): void {
-    if (this.n === 0) return;
-    const b = this.batch;
-    b.count = this.n;
+    const n = this.n;
+    if (n === 0) return;
+    let b = this.batch;
+    b.count = n;
     this.account(b);
-    if (this.linkTypesDirty || b.linkTypes !== this.linkTypes) b.linkTypes = this.linkTypes.slice();
+    const linkTypes = this.linkTypesDirty || b.linkTypes !== this.linkTypes ? this.linkTypes.slice() : b.linkTypes;
     this.linkTypesDirty = false;
-    this.batch = allocBatch(this.batchSize, this.linkTypes);
+    if (n === this.batchSize || n * 4 > this.batchSize) {
+      // Hand the batch over as is and start a fresh one.
+      this.batch = allocBatch(this.batchSize, this.linkTypes);
+    } else {
+      // A short batch (stream/live flush): emit a right-sized copy and keep filling the big one,
+      // instead of allocating and zeroing a full-capacity batch for a few hundred packets.
+      b = copyBatchRows(b, n);
+      clearBatchRows(this.batch, n);
+    }
+    b.linkTypes = linkTypes;
     this.n = 0;
     this.onBatch(b);
   }

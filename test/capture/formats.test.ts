@@ -202,11 +202,16 @@ test('streams in any chunking (1 byte, odd sizes) give exactly the file result; 
     for (const size of [1, 3, 7, 64, 1000]) {
       const parts: Buffer[] = [];
       for (let o = 0; o < data.length; o += size) parts.push(data.subarray(o, o + size));
-      const r = await readAll(Readable.from(parts), { batchSize: 5 });
-      assert.equal(r.error, null, `${name} ${size}`);
-      assert.deepEqual(r.rows, ref.rows, `${name} chunk ${size}`);
-      assert.ok(r.batches.every((b) => b.count <= 5 && b.count > 0));
-      assert.equal(r.stats.source, '<stream>');
+      // batchSize 5: full batches handed over; 4096: short per-chunk batches copied out right-sized.
+      for (const batchSize of [5, 4096]) {
+        const r = await readAll(Readable.from(parts), { batchSize });
+        assert.equal(r.error, null, `${name} ${size}`);
+        assert.deepEqual(r.rows, ref.rows, `${name} chunk ${size} batch ${batchSize}`);
+        assert.ok(r.batches.every((b) => b.count <= batchSize && b.count > 0));
+        assert.deepEqual(r.batches[r.batches.length - 1].linkTypes, ref.stats.interfaces.map((i) => i.linkType));
+        assert.equal(r.stats.source, '<stream>');
+        assert.equal(r.stats.packets, ref.rows.length);
+      }
     }
   }
 });
