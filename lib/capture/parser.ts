@@ -359,6 +359,8 @@ export class CaptureParser {
     let n = this.n;
     let o = off;
     let fracBad = false;
+    let overSnap = false;
+    const snap = this.snaplen === 0 ? maxRecord : this.snaplen;
     while (o + 16 <= end) {
       let sec: number, frac: number, incl: number, orig: number;
       if (le) {
@@ -384,6 +386,7 @@ export class CaptureParser {
       const data = o + 16;
       const next = data + incl;
       if (next > end) break;
+      if (incl > snap) overSnap = true;
       if (nano) {
         if (frac >= 1000000000) fracBad = true;
         b.tsUs[n] = sec * 1e6 + frac / 1000;
@@ -404,6 +407,7 @@ export class CaptureParser {
     }
     this.n = n;
     if (fracBad) this.warn(`timestamp fraction out of range (≥ 1 s) in some records; kept as read`);
+    if (overSnap) this.warn(`some records are longer than the file's snaplen (${this.snaplen}); read in full`);
     return o;
   }
 

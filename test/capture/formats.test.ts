@@ -246,3 +246,14 @@ test('empty captures: header only is fine, zero packets', async () => {
     assert.equal(r.stats.complete, true);
   }
 });
+
+test('records longer than the snaplen are read in full (as libpcap allows), with one warning', () => {
+  const frame = ether(0x0800, ipv4({ src: '1.2.3.4', dst: '5.6.7.8', proto: 17, payload: udp(1, 2, Buffer.alloc(10)) }));
+  const file = bytes(pcapHeader({ snaplen: 20 }), pcapRecord(frame, 1, 0), pcapRecord(frame, 2, 0));
+  const got: PacketBatch[] = [];
+  const st = parseCaptureBuffer(file, { onBatch: (b) => got.push(b) });
+  assert.equal(st.packets, 2);
+  assert.equal(got[0].capLen[1], frame.length);
+  assert.equal(got[0].dstPort[1], 2);
+  assert.deepEqual(st.warnings, ["some records are longer than the file's snaplen (20); read in full"]);
+});
