@@ -16,6 +16,8 @@ row per flow to out.csv (default: stdout) with the profile's reference header. P
   improved        corrected CICFlowMeter (Engelen et al. 2021), the default
   cic-ids2017     CICFlowMeter as used for CIC-IDS2017 / CSE-CIC-IDS2018 (V3 header)
   cicflowmeter-4  CICFlowMeter 4.0 (current upstream)
+  prc             the Python DeepMAD prototype's flowmeter (prc-flowmeter 0.2.0), deterministic;
+                  writes only TCP sessions ended by FIN/RST, as the prototype did
 --ipv4-only reproduces the reference tools' IPv4-only view (IPv6 flows are metered by default).
 Timeouts in seconds (defaults 120 / 5; idle = flow timeout). --max-flows caps concurrent flows
 (default ${DEFAULT_MAX_FLOWS}); when full the oldest flow is written early and counted as evicted.

@@ -18,7 +18,7 @@ import type { PacketBatch } from '../capture/packet-batch.js';
 import { DEFAULT_MAX_FLOWS, FlowEngine, type FlowSummary } from './engine.js';
 import type { FlowBatch } from './flow-batch.js';
 import { csvHeader, toCsv, toObjects, type FlowObject } from './output.js';
-import type { FlowProfile } from './profile.js';
+import type { FlowProfile, MeterEngine } from './profile.js';
 import { getProfile } from './profiles/index.js';
 
 export interface FlowmeterOptions {
@@ -62,7 +62,7 @@ const OFFLINE_SWEEP_EVERY_US = 10e6;
 export class Flowmeter extends EventEmitter {
   readonly profile: FlowProfile;
   readonly options: Readonly<FlowmeterOptions>;
-  private readonly engine: FlowEngine;
+  private readonly engine: MeterEngine;
   private readonly live: boolean;
   private timer: NodeJS.Timeout | null = null;
   private lastSweepUs = 0;
@@ -84,7 +84,7 @@ export class Flowmeter extends EventEmitter {
     const maxFlows = Math.floor(num(opts.maxFlows, DEFAULT_MAX_FLOWS, 'maxFlows', 1));
     const batchSize = Math.floor(num(opts.batchSize, 1024, 'batchSize', 1));
     this.live = !!opts.live;
-    this.engine = new FlowEngine({
+    const engineOptions = {
       profile: this.profile,
       flowTimeoutUs: flowTimeout * 1e6,
       activityTimeoutUs: activityTimeout * 1e6,
@@ -93,8 +93,10 @@ export class Flowmeter extends EventEmitter {
       maxFlows,
       batchSize,
       directionByIpOnly: !opts.directionByIpAndPort,
-      onBatch: (b) => this.emitBatch(b),
-    });
+      onBatch: (b: FlowBatch) => this.emitBatch(b),
+    };
+    // a profile with its own semantics (prc) brings its own engine
+    this.engine = this.profile.custom ? this.profile.custom.createEngine(engineOptions) : new FlowEngine(engineOptions);
     if (opts.outfile) {
       this.outFd = fs.openSync(opts.outfile, 'w');
       fs.writeSync(this.outFd, `${csvHeader(this.profile)}\n`);

@@ -97,6 +97,11 @@ export interface ObjectOptions {
 
 /** Flow objects keyed by the profile's trimmed column names; numbers stay numbers (Infinity/NaN kept). */
 export function toObjects(b: FlowBatch, p: FlowProfile, opts: ObjectOptions = {}): FlowObject[] {
+  if (p.custom) {
+    const objs = p.custom.toObjects(b);
+    if (opts.includeEndReason) objs.forEach((o, r) => { o['Flow End'] = END_REASON_NAMES[b.endReason[r]]; });
+    return objs;
+  }
   const c = compile(p);
   const out: FlowObject[] = new Array(b.count);
   for (let r = 0; r < b.count; r++) {
@@ -130,6 +135,7 @@ export function toObjects(b: FlowBatch, p: FlowProfile, opts: ObjectOptions = {}
 
 /** CSV lines (each ending in '\n') of a batch, in the profile's number format. */
 export function toCsv(b: FlowBatch, p: FlowProfile): string {
+  if (p.custom) return p.custom.toCsv(b);
   const c = compile(p);
   const lines: string[] = new Array(b.count);
   const n = c.names.length;

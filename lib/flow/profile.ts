@@ -79,6 +79,27 @@ export interface ProfileColumn {
   format: NumberFormat;
 }
 
+/** The engine surface the Flowmeter drives (FlowEngine, or a profile's own engine). */
+export interface MeterEngine {
+  readonly summary: import('./engine.js').FlowSummary;
+  readonly openFlows: number;
+  lastPacketUs: number;
+  push(b: import('../capture/packet-batch.js').PacketBatch): void;
+  sweep(nowUs: number): number;
+  flush(): void;
+  deliver(): void;
+}
+
+/**
+ * Hooks for a profile whose semantics do not fit the canonical engine (prc: the prototype's
+ * flowmeter). It brings its own engine and renders its own rows; `columns` still gives the header.
+ */
+export interface CustomProfileHooks {
+  createEngine(opts: import('./engine.js').EngineOptions): MeterEngine;
+  toObjects(b: import('./flow-batch.js').FlowBatch): Record<string, number | string>[];
+  toCsv(b: import('./flow-batch.js').FlowBatch): string;
+}
+
 export interface FlowProfile {
   name: string;
   description: string;
@@ -93,6 +114,8 @@ export interface FlowProfile {
    * 1 for µs (Java). A seconds-based profile (prc) uses 1e-6.
    */
   timeScale: number;
+  /** Own engine and row rendering (see CustomProfileHooks); absent for the CIC profiles. */
+  custom?: CustomProfileHooks;
 }
 
 /** Identity of one finished flow as given to formatters (strings only built on output). */

@@ -6,11 +6,13 @@ import type { FlowProfile } from '../profile.js';
 import { cicIds2017 } from './cic-ids2017.js';
 import { cicflowmeter4 } from './cicflowmeter-4.js';
 import { improved } from './improved.js';
+import { prc } from './prc.js';
 
 const registry = new Map<string, FlowProfile>([
   [improved.name, improved],
   [cicIds2017.name, cicIds2017],
   [cicflowmeter4.name, cicflowmeter4],
+  [prc.name, prc],
 ]);
 
 export const DEFAULT_PROFILE = 'improved';
@@ -28,4 +30,4 @@ export function getProfile(p: string | FlowProfile | undefined): FlowProfile {
   return found;
 }
 
-export { improved, cicIds2017, cicflowmeter4 };
+export { improved, cicIds2017, cicflowmeter4, prc };
