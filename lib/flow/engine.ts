@@ -39,8 +39,8 @@ const SF_COUNT = 75, SF_LAST = 76;
 const B_START = 0, B_CNT_H = 1, B_SIZE_H = 2, B_LAST = 3, B_STATES = 4, B_PKTS = 5, B_BYTES = 6, B_DUR = 7;
 const BULK_FWD = 77, BULK_BWD = 85;
 const FIN_FWD = 93, TERMINATED = 94, ICMP_TYPE = 95, ICMP_CODE = 96, RETX_FWD = 97, RETX_BWD = 98;
-const INIT_FWD_SET = 99, INIT_BWD_SET = 100, RETX_POS = 101;
-const NS = 102;
+const INIT_FWD_SET = 99, INIT_BWD_SET = 100, RETX_POS = 101, REFERENCED = 102;
+const NS = 103;
 
 // ---- key layout (Uint32 words per slot) ----
 const KW = 12; // src[4] dst[4] srcPort dstPort protoWord hash
@@ -257,6 +257,7 @@ export class FlowEngine {
       }
       const st = this.pages[slot >>> PAGE_BITS];
       const o = (slot & PAGE_MASK) * NS;
+      st[o + REFERENCED] = 1; // CLOCK bit for eviction
 
       // Flow timeout, measured from the flow's first packet (§4.1).
       if (ts - st[o + T_FIRST] > this.o.flowTimeoutUs) {
@@ -307,7 +308,7 @@ export class FlowEngine {
 
   /** Start a flow with packet i (new key). */
   private createFlow(b: PacketBatch, i: number, l4: number, h: number, protoWord: number, sp: number, dp: number, ts: number): void {
-    if (this.open >= this.o.maxFlows) this.evictOne(ts);
+    if (this.open >= this.o.maxFlows) this.evictOne();
     const slot = this.allocSlot();
     const k = slot * KW;
     const keys = this.keys;
@@ -683,15 +684,17 @@ export class FlowEngine {
   }
 
   /**
-   * Table full: end the oldest flow. Second chance (CLOCK): a flow that saw a packet within the
-   * activity timeout is moved to the young end once, so a long, busy connection is not cut by a flood.
+   * Table full: end the oldest flow, with a second chance (CLOCK): a flow that received a packet since
+   * it was last considered is moved to the young end instead, so a flood of one-packet flows cannot
+   * push out a busy real connection. At most 64 flows are skipped per eviction.
    */
-  private evictOne(nowUs: number): void {
-    const recent = nowUs - this.o.activityTimeoutUs;
-    for (let tries = 0; tries < 8 && this.head >= 0 && this.head !== this.tail; tries++) {
+  private evictOne(): void {
+    for (let tries = 0; tries < 64 && this.head >= 0 && this.head !== this.tail; tries++) {
       const s = this.head;
       const st = this.pages[s >>> PAGE_BITS];
-      if (st[(s & PAGE_MASK) * NS + T_LAST] < recent) break;
+      const o = (s & PAGE_MASK) * NS;
+      if (st[o + REFERENCED] === 0) break;
+      st[o + REFERENCED] = 0;
       this.listRemove(s);
       this.listAppend(s);
     }

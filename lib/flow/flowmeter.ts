@@ -118,7 +118,7 @@ export class Flowmeter extends EventEmitter {
     const now = this.engine.lastPacketUs;
     if (!this.live) {
       if (now - this.lastSweepUs >= OFFLINE_SWEEP_EVERY_US) {
-        if (this.lastSweepUs !== 0) this.engine.sweep(now);
+        if (this.lastSweepUs !== 0 && this.engine.sweep(now) > 0) this.engine.deliver();
         this.lastSweepUs = now;
       }
     } else {
