@@ -9,12 +9,14 @@ import type { Preprocessing } from '../../lib/ml/card.js';
 
 const usage = `deepmad train --data <csv|h5|dir ...> [--label-column Label] [--benign BENIGN[,…]] [--profile improved] -o model.onnx
   [--trees 100] [--max-depth 40] [--max-features N] [--seed 1] [--folds 5] [--threshold 0.5]
-  [--exclude col,…] [--columns col,…] [--class-weight balanced] [--name NAME]
+  [--exclude col,…] [--columns col,…] [--class-weight balanced] [--name NAME] [--detector]
 
 Trains a histogram random forest, prints a stratified cross-validation report (per-class precision,
 recall, F1, confusion matrix, macro-F1, attack-vs-benign F1), and writes model.onnx, model.onnx.card.json,
 model.onnx.report.txt and model.onnx.report.json. Identifier columns (Flow ID, IPs, source port,
-timestamp) are never used as features. A directory means every *.csv / *.h5 in it.`;
+timestamp) are never used as features. A directory means every *.csv / *.h5 in it.
+--detector trains two forests in one ONNX graph: a benign-vs-attack detector that makes the decision
+and an attack-type forest (attack rows only) that names the attack.`;
 
 function expand(inputs: string[]): string[] {
   const out: string[] = [];
@@ -35,6 +37,7 @@ export const command: Command = {
   async run(argv) {
     const a = parseArgs(argv, {
       values: ['data', 'label-column', 'benign', 'profile', 'out', 'trees', 'max-depth', 'max-features', 'seed', 'folds', 'threshold', 'exclude', 'columns', 'class-weight', 'name'],
+      flags: ['detector'],
       aliases: { '-o': 'out' },
     });
     const data = expand([...(a.values.get('data') ?? []), ...a.positionals]);
@@ -76,6 +79,7 @@ export const command: Command = {
       threshold: num(a, 'threshold', 0.5, 0),
       name: one(a, 'name', path.basename(out).replace(/\.onnx$/i, '')),
       preprocessing,
+      detector: a.flags.has('detector'),
       forest: {
         trees: num(a, 'trees', 100, 1), maxDepth: num(a, 'max-depth', 40, 1), seed: num(a, 'seed', 1),
         maxFeatures: a.values.has('max-features') ? num(a, 'max-features', 0, 1) : undefined,

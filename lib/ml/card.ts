@@ -31,6 +31,11 @@ export interface ModelCard {
   /** feature columns in model-input order (names as the profile's CSV header, trimmed) */
   columns: string[];
   preprocessing: Preprocessing;
+  /**
+   * where a column's value comes from when the model's name differs from the profile's
+   * (e.g. {"Avg Packet Size": "Average Packet Size"}); flows are read by the mapped name
+   */
+  columnAliases?: Record<string, string>;
   /** how NaN/±Infinity in raw flows are mapped before preprocessing: 'zero' (default) or 'clamp' (±float32 max, NaN → 0) */
   nonFinite?: 'zero' | 'clamp';
   /** class labels in the order of the model's probability output */
@@ -88,6 +93,7 @@ export function validateCard(raw: unknown, source = 'model card'): ModelCard {
     default: fail(`unknown preprocessing kind "${String(p!.kind)}" (none, minmax-uint8, standard, robust)`);
   }
   if (c.inputType !== undefined && c.inputType !== 'float32' && c.inputType !== 'uint8') fail('"inputType" must be float32 or uint8');
+  if (c.columnAliases !== undefined && (typeof c.columnAliases !== 'object' || Array.isArray(c.columnAliases) || !Object.values(c.columnAliases as object).every((v) => typeof v === 'string'))) fail('"columnAliases" must map column names to flow column names');
   if (c.kerasArchitecture !== undefined && !Array.isArray(c.kerasArchitecture)) fail('"kerasArchitecture" must be an array of layers');
   return { ...(c as unknown as ModelCard), labels, name: typeof c.name === 'string' ? c.name : 'model', version: 1 };
 }
@@ -159,4 +165,9 @@ export function preprocessValue(pp: CompiledPreprocessing, f: number, v: number)
   let r = (v - pp.offset[f]) * pp.factor[f];
   if (pp.clampMax > 0) r = r <= 0 ? 0 : r >= pp.clampMax ? pp.clampMax : Math.floor(r);
   return r;
+}
+
+/** The flow-object key each model column is read from (aliases applied). */
+export function sourceColumns(card: ModelCard): string[] {
+  return card.columns.map((c) => card.columnAliases?.[c] ?? c);
 }

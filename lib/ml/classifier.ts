@@ -6,7 +6,7 @@
  * the inference worker, so a large input never blocks the event loop for long.
  */
 import path from 'node:path';
-import { compilePreprocessing, preprocessValue, type CompiledPreprocessing, type ModelCard } from './card.js';
+import { compilePreprocessing, preprocessValue, sourceColumns, type CompiledPreprocessing, type ModelCard } from './card.js';
 import { createBackend, type InferenceBackend } from './inference.js';
 import { openModelFile } from './model-file.js';
 import type { TensorInfo } from './ort-session.js';
@@ -46,6 +46,8 @@ const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 export class Classifier {
   readonly columns: string[];
+  /** flow keys the columns are read from (the card's aliases applied) */
+  readonly sources: string[];
   readonly labels: string[];
   readonly name: string;
   threshold: number;
@@ -58,6 +60,7 @@ export class Classifier {
 
   private constructor(readonly card: ModelCard, private readonly backend: InferenceBackend, readonly modelPath: string, readonly notes: string[], opts: ClassifierOptions) {
     this.columns = card.columns;
+    this.sources = sourceColumns(card);
     this.labels = card.labels;
     this.name = card.name || path.basename(modelPath);
     this.threshold = opts.threshold ?? card.threshold;
@@ -97,8 +100,8 @@ export class Classifier {
       if (flow.length !== this.columns.length) throw new Error(`${context}: a preprocessed row has ${flow.length} values, the model expects ${this.columns.length} (${this.columns.join(', ')})`);
       return;
     }
-    const missing = this.columns.filter((c) => !(c in flow));
-    if (missing.length) throw new ColumnMismatchError(this.columns, missing, context);
+    const missing = this.sources.filter((c) => !(c in flow));
+    if (missing.length) throw new ColumnMismatchError(this.sources, missing, context);
   }
 
   /** Classifies flows; `normalized` marks objects whose values are already preprocessed. */
@@ -181,8 +184,8 @@ export class Classifier {
         continue;
       }
       for (let f = 0; f < F; f++) {
-        const name = this.columns[f];
-        if (!(name in flow)) throw new ColumnMismatchError(this.columns, this.columns.filter((c) => !(c in flow)), `flow ${start + i}`);
+        const name = this.sources[f];
+        if (!(name in flow)) throw new ColumnMismatchError(this.sources, this.sources.filter((c) => !(c in flow)), `flow ${start + i}`);
         const v = toFeatureValue(flow[name], nf);
         x[i * F + f] = normalized ? v : preprocessValue(this.pp, f, v);
       }

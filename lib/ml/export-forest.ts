@@ -3,10 +3,11 @@
  * `label` (string [N]) and `probabilities` (float [N, C], the average of the trees' leaf
  * distributions, like scikit-learn's predict_proba). Only non-zero leaf weights are written.
  */
-import { attr, DataType, encodeModel } from './onnx.js';
+import { attr, DataType, encodeModel, type OnnxNode } from './onnx.js';
 import type { Forest } from './forest.js';
 
-export function forestToOnnx(forest: Forest, labels: string[], metadata: Record<string, string> = {}): Uint8Array {
+/** The TreeEnsembleClassifier node for one forest. */
+export function forestNode(forest: Forest, labels: string[], input: string, outLabel: string, outProb: string, name: string): OnnxNode {
   const C = forest.classes;
   if (labels.length !== C) throw new Error(`forest has ${C} classes but ${labels.length} labels were given`);
   const treeIds: number[] = [];
@@ -45,6 +46,29 @@ export function forestToOnnx(forest: Forest, labels: string[], metadata: Record<
       }
     }
   });
+  return {
+    op: 'TreeEnsembleClassifier', domain: 'ai.onnx.ml', name,
+    inputs: [input], outputs: [outLabel, outProb],
+    attrs: [
+      attr.strings('classlabels_strings', labels),
+      attr.ints('nodes_treeids', treeIds),
+      attr.ints('nodes_nodeids', nodeIds),
+      attr.ints('nodes_featureids', featureIds),
+      attr.floats('nodes_values', values),
+      attr.strings('nodes_modes', modes),
+      attr.ints('nodes_truenodeids', trueIds),
+      attr.ints('nodes_falsenodeids', falseIds),
+      attr.ints('class_treeids', cTree),
+      attr.ints('class_nodeids', cNode),
+      attr.ints('class_ids', cId),
+      attr.floats('class_weights', cW),
+      attr.string('post_transform', 'NONE'),
+    ],
+  };
+}
+
+export function forestToOnnx(forest: Forest, labels: string[], metadata: Record<string, string> = {}): Uint8Array {
+  const C = forest.classes;
   return encodeModel({
     graphName: 'deepmad_forest',
     producer: 'deepmad-train',
@@ -53,25 +77,38 @@ export function forestToOnnx(forest: Forest, labels: string[], metadata: Record<
       { name: 'label', elemType: DataType.STRING, shape: ['N'] },
       { name: 'probabilities', elemType: DataType.FLOAT, shape: ['N', C] },
     ],
-    nodes: [{
-      op: 'TreeEnsembleClassifier', domain: 'ai.onnx.ml', name: 'forest',
-      inputs: ['input'], outputs: ['label', 'probabilities'],
-      attrs: [
-        attr.strings('classlabels_strings', labels),
-        attr.ints('nodes_treeids', treeIds),
-        attr.ints('nodes_nodeids', nodeIds),
-        attr.ints('nodes_featureids', featureIds),
-        attr.floats('nodes_values', values),
-        attr.strings('nodes_modes', modes),
-        attr.ints('nodes_truenodeids', trueIds),
-        attr.ints('nodes_falsenodeids', falseIds),
-        attr.ints('class_treeids', cTree),
-        attr.ints('class_nodeids', cNode),
-        attr.ints('class_ids', cId),
-        attr.floats('class_weights', cW),
-        attr.string('post_transform', 'NONE'),
-      ],
-    }],
+    nodes: [forestNode(forest, labels, 'input', 'label', 'probabilities', 'forest')],
     metadata,
+  });
+}
+
+/**
+ * Two-stage model in one graph: a detector forest (benign vs attack) decides how likely a flow is an
+ * attack; an attack-type forest (trained on attack rows only) splits that probability among the
+ * attack classes. probabilities = [P(benign), P(attack)·P(type_1 | attack), …].
+ */
+export function hierarchicalToOnnx(detector: Forest, types: Forest | null, benignLabel: string, attackLabels: string[], metadata: Record<string, string> = {}): Uint8Array {
+  const F = detector.features;
+  const nodes: OnnxNode[] = [forestNode(detector, [benignLabel, 'ATTACK'], 'input', 'det_label', 'det_prob', 'detector')];
+  const inits = [
+    { name: 'zero', dims: [1], data: [0], int64: true },
+    { name: 'one', dims: [1], data: [1], int64: true },
+    { name: 'two', dims: [1], data: [2], int64: true },
+  ];
+  nodes.push({ op: 'Slice', inputs: ['det_prob', 'zero', 'one', 'one'], outputs: ['p_benign'] });
+  nodes.push({ op: 'Slice', inputs: ['det_prob', 'one', 'two', 'one'], outputs: ['p_attack'] });
+  if (types) {
+    nodes.push(forestNode(types, attackLabels, 'input', 'type_label', 'type_prob', 'attack_type'));
+    nodes.push({ op: 'Mul', inputs: ['type_prob', 'p_attack'], outputs: ['p_types'] });
+    nodes.push({ op: 'Concat', inputs: ['p_benign', 'p_types'], outputs: ['probabilities'], attrs: [attr.int('axis', 1)] });
+  } else {
+    nodes.push({ op: 'Concat', inputs: ['p_benign', 'p_attack'], outputs: ['probabilities'], attrs: [attr.int('axis', 1)] });
+  }
+  return encodeModel({
+    graphName: 'deepmad_detector_and_types',
+    producer: 'deepmad-train',
+    inputs: [{ name: 'input', elemType: DataType.FLOAT, shape: ['N', F] }],
+    outputs: [{ name: 'probabilities', elemType: DataType.FLOAT, shape: ['N', 1 + attackLabels.length] }],
+    nodes, initializers: inits, metadata,
   });
 }

@@ -2,7 +2,7 @@
  * Deploy-time check: do the flow meter's columns for the card's profile cover the model's columns?
  * Catches a model that would never get its inputs before any flow arrives.
  */
-import type { ModelCard } from './card.js';
+import { sourceColumns, type ModelCard } from './card.js';
 
 export interface ProfileCheck {
   /** profile unknown to this flow meter (e.g. a third-party 'cicflowmeter-2018' name) */
@@ -19,9 +19,9 @@ export async function checkCardAgainstProfile(card: ModelCard): Promise<ProfileC
     return { unknownProfile: true, missing: [] };
   }
   const have = new Set(names);
-  return { unknownProfile: false, missing: card.columns.filter((c) => !have.has(c)) };
+  return { unknownProfile: false, missing: sourceColumns(card).filter((c) => !have.has(c)) };
 }
 
 export function profileMismatchMessage(card: ModelCard, missing: string[]): string {
-  return `model "${card.name}" expects ${missing.length} column(s) the '${card.profile}' flow-meter profile does not produce: ${missing.join(', ')}. Expected columns: ${card.columns.join(', ')}`;
+  return `model "${card.name}" expects ${missing.length} column(s) the '${card.profile}' flow-meter profile does not produce: ${missing.join(', ')}. Expected columns: ${sourceColumns(card).join(', ')}`;
 }

@@ -6,14 +6,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelCard, Preprocessing } from './card.js';
 import type { Dataset } from './dataset.js';
-import { forestToOnnx } from './export-forest.js';
-import { defaultForestOptions, predictProba, trainForest, type ForestOptions } from './forest.js';
+import { forestToOnnx, hierarchicalToOnnx } from './export-forest.js';
+import { defaultForestOptions, predictProba, trainForest, type Forest, type ForestOptions } from './forest.js';
 import { evaluate, formatReport, stratifiedFolds, type EvaluationReport } from './metrics.js';
 
 export interface TrainOptions {
   benignLabels: string[];
   profile: string;
   forest?: Partial<ForestOptions>;
+  /**
+   * two-stage model: a benign-vs-attack detector forest decides, an attack-type forest (attack rows
+   * only) names the attack. Needs exactly one benign label. Default false (one multi-class forest).
+   */
+  detector?: boolean;
   /** cross-validation folds; 0 or 1 = no CV */
   folds?: number;
   threshold?: number;
@@ -56,13 +61,72 @@ function gatherRows(ds: Dataset, idx: number[]): Float32Array {
   return x;
 }
 
+/** A trained model in card label order: predict() gives probabilities [rows × labels]. */
+interface Fitted {
+  labels: string[];
+  predict(x: Float32Array, rows: number): Float32Array;
+  toOnnx(metadata: Record<string, string>): Uint8Array;
+  nodes: number;
+  trees: number;
+}
+
+/** Card label order: the flat model keeps the dataset's order; the two-stage model puts the benign label first. */
+function modelLabels(ds: Dataset, opts: TrainOptions): string[] {
+  if (!opts.detector) return ds.labels;
+  const benign = opts.benignLabels.filter((b) => ds.labels.includes(b));
+  if (benign.length !== 1) throw new Error(`the detector model needs exactly one benign label present in the data, got ${benign.join(', ') || 'none'}`);
+  return [benign[0], ...ds.labels.filter((l) => l !== benign[0])];
+}
+
+function fit(ds: Dataset, opts: TrainOptions, fo: ForestOptions, rowIndex?: Uint32Array): Fitted {
+  const F = ds.columns.length;
+  const labels = modelLabels(ds, opts);
+  const count = (f: Forest): number => f.trees.reduce((s, t) => s + t.feature.length, 0);
+  if (!opts.detector) {
+    const { forest } = trainForest(ds.x, ds.y, F, ds.labels.length, fo, rowIndex);
+    return { labels, predict: (x, rows) => predictProba(forest, x, rows), toOnnx: (m) => forestToOnnx(forest, ds.labels, m), nodes: count(forest), trees: forest.trees.length };
+  }
+  const benignIdx = ds.labels.indexOf(labels[0]);
+  const attackLabels = labels.slice(1);
+  const idx = rowIndex ?? Uint32Array.from({ length: ds.rows }, (_, i) => i);
+  const yBin = new Uint16Array(ds.rows);
+  const yType = new Uint16Array(ds.rows);
+  const attackRows: number[] = [];
+  for (const i of idx) {
+    const isAttack = ds.y[i] !== benignIdx;
+    yBin[i] = isAttack ? 1 : 0;
+    if (isAttack) { yType[i] = attackLabels.indexOf(ds.labels[ds.y[i]]); attackRows.push(i); }
+  }
+  const detector = trainForest(ds.x, yBin, F, 2, fo, idx).forest;
+  const types = attackLabels.length > 1 && attackRows.length > 0 ? trainForest(ds.x, yType, F, attackLabels.length, { ...fo, seed: fo.seed + 1 }, Uint32Array.from(attackRows)).forest : null;
+  const A = attackLabels.length;
+  return {
+    labels,
+    predict(x, rows) {
+      const pd = predictProba(detector, x, rows);
+      const pt = types ? predictProba(types, x, rows) : null;
+      const out = new Float32Array(rows * (A + 1));
+      for (let r = 0; r < rows; r++) {
+        out[r * (A + 1)] = pd[r * 2];
+        for (let a = 0; a < A; a++) out[r * (A + 1) + 1 + a] = pd[r * 2 + 1] * (pt ? pt[r * A + a] : 1);
+      }
+      return out;
+    },
+    toOnnx: (m) => hierarchicalToOnnx(detector, types, labels[0], attackLabels, m),
+    nodes: count(detector) + (types ? count(types) : 0),
+    trees: detector.trees.length + (types ? types.trees.length : 0),
+  };
+}
+
 export function crossValidate(ds: Dataset, opts: TrainOptions): { report: EvaluationReport; attackProbability: Float32Array } {
   const k = opts.folds ?? 5;
   const fo: ForestOptions = { ...defaultForestOptions, ...opts.forest };
-  const C = ds.labels.length;
-  const F = ds.columns.length;
-  const benign = benignMask(ds.labels, opts.benignLabels);
-  const fold = stratifiedFolds(ds.y, C, k, fo.seed);
+  const labels = modelLabels(ds, opts);
+  const C = labels.length;
+  // dataset class index → model label index
+  const toModel = ds.labels.map((l) => labels.indexOf(l));
+  const benign = benignMask(labels, opts.benignLabels);
+  const fold = stratifiedFolds(ds.y, ds.labels.length, k, fo.seed);
   const pred = new Int32Array(ds.rows);
   const pAttack = new Float32Array(ds.rows);
   for (let f = 0; f < k; f++) {
@@ -70,18 +134,19 @@ export function crossValidate(ds: Dataset, opts: TrainOptions): { report: Evalua
     const test: number[] = [];
     for (let i = 0; i < ds.rows; i++) (fold[i] === f ? test : train).push(i);
     if (test.length === 0) continue;
-    const { forest } = trainForest(ds.x, ds.y, F, C, fo, Uint32Array.from(train));
-    const p = predictProba(forest, gatherRows(ds, test), test.length);
-    const labels = argmaxRows(p, test.length, C, benign, opts.threshold ?? 0.5);
+    const model = fit(ds, opts, fo, Uint32Array.from(train));
+    const p = model.predict(gatherRows(ds, test), test.length);
+    const verdicts = argmaxRows(p, test.length, C, benign, opts.threshold ?? 0.5);
     test.forEach((i, j) => {
-      pred[i] = labels[j];
+      pred[i] = verdicts[j];
       let pb = 0;
       for (let c = 0; c < C; c++) if (benign[c]) pb += p[j * C + c];
       pAttack[i] = 1 - pb;
     });
     opts.log?.(`  fold ${f + 1}/${k}: ${train.length} train / ${test.length} held-out rows`);
   }
-  return { report: evaluate(ds.labels, opts.benignLabels, ds.y, pred), attackProbability: pAttack };
+  const yTrue = Int32Array.from(ds.y, (v) => toModel[v]);
+  return { report: evaluate(labels, opts.benignLabels, yTrue, pred), attackProbability: pAttack };
 }
 
 function benignMask(labels: string[], benignLabels: string[]): Uint8Array {
@@ -107,30 +172,32 @@ export function trainModel(ds: Dataset, opts: TrainOptions): TrainResult {
   if (k > 1) {
     opts.log?.(`cross-validating (${k} stratified folds, seed ${fo.seed})`);
     report = crossValidate(ds, { ...opts, threshold }).report;
-    reportText = formatReport(report, `${k}-fold stratified cross-validation, ${ds.rows} rows, ${ds.columns.length} features, ${fo.trees} trees, threshold ${threshold}` +
+    reportText = formatReport(report, `${k}-fold stratified cross-validation, ${ds.rows} rows, ${ds.columns.length} features, ${opts.detector ? 'detector + attack-type forests' : 'forest'} of ${fo.trees} trees, threshold ${threshold}` +
       (minClass < k ? ` (note: smallest class has ${minClass} rows, fewer than ${k} folds)` : ''));
   }
   const t0 = process.hrtime.bigint();
-  const { forest } = trainForest(ds.x, ds.y, ds.columns.length, ds.labels.length, fo);
+  const model = fit(ds, opts, fo);
   const trainMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const nodes = forest.trees.reduce((s, t) => s + t.feature.length, 0);
-  opts.log?.(`trained final forest on ${ds.rows} rows in ${(trainMs / 1000).toFixed(2)} s (${forest.trees.length} trees, ${nodes} nodes)`);
+  const nodes = model.nodes;
+  opts.log?.(`trained final ${opts.detector ? 'detector + attack-type forests' : 'forest'} on ${ds.rows} rows in ${(trainMs / 1000).toFixed(2)} s (${model.trees} trees, ${nodes} nodes)`);
   const benignLabels = opts.benignLabels.filter((b) => ds.labels.includes(b));
   const card: ModelCard = {
     format: 'deepmad-model-card',
     version: 1,
     name: opts.name ?? 'deepmad-forest',
-    description: opts.description ?? `Histogram random forest (${fo.trees} trees) trained by deepmad`,
+    description: opts.description ?? (opts.detector
+      ? `Two-stage histogram random forests trained by deepmad: a benign-vs-attack detector (${fo.trees} trees) and an attack-type forest (${fo.trees} trees)`
+      : `Histogram random forest (${fo.trees} trees) trained by deepmad`),
     profile: opts.profile,
     columns: ds.columns,
     preprocessing: opts.preprocessing ?? { kind: 'none' },
     nonFinite: opts.nonFinite ?? 'zero',
-    labels: ds.labels,
+    labels: model.labels,
     benignLabels,
     threshold,
     inputType: 'float32',
     provenance: {
-      trainer: 'deepmad histogram random forest',
+      trainer: opts.detector ? 'deepmad histogram random forests (detector + attack type)' : 'deepmad histogram random forest',
       forest: { trees: fo.trees, maxDepth: fo.maxDepth, maxFeatures: fo.maxFeatures ?? Math.round(Math.sqrt(ds.columns.length)), bootstrap: fo.bootstrap, classWeight: fo.classWeight ?? null, seed: fo.seed },
       rows: ds.rows,
       classCounts: Object.fromEntries(ds.labels.map((l, c) => [l, ds.y.reduce((s, v) => s + (v === c ? 1 : 0), 0)])),
@@ -143,7 +210,7 @@ export function trainModel(ds: Dataset, opts: TrainOptions): TrainResult {
       perClassF1: Object.fromEntries(report.perClass.map((m) => [m.label, round(m.f1)])),
     } : undefined,
   };
-  const onnx = forestToOnnx(forest, ds.labels, { 'deepmad.card': JSON.stringify(card) });
+  const onnx = model.toOnnx({ 'deepmad.card': JSON.stringify(card) });
   return { onnx, card, report, reportText, trainMs, nodes };
 }
 

@@ -1,0 +1,209 @@
+/**
+ * deepmad-classifier: flows in (one object, an array, or a NormalizedBatch from deepmad-normalize),
+ * classified flows out on two outputs — 1: benign, 2: malicious. The model (ONNX or Keras) and its
+ * card are loaded at deploy; every check that can fail fails then, naming the columns involved.
+ * All logic lives in lib/ml; this file maps the editor config and Node-RED events onto it.
+ */
+import path from 'node:path';
+import type { Classifier, FlowInput, Verdict } from '../../lib/ml/classifier.js';
+
+type Msg = Record<string, any>;
+type Send = (msg: Msg | Array<Msg | null>) => void;
+type Done = (err?: Error) => void;
+interface RedNode {
+  id: string;
+  on(event: 'input', cb: (msg: Msg, send: Send, done: Done) => void): void;
+  on(event: 'close', cb: (removed: boolean, done: () => void) => void): void;
+  status(s: { fill?: string; shape?: string; text?: string }): void;
+  error(e: unknown, msg?: Msg): void;
+  warn(e: unknown): void;
+}
+interface NodeAPI {
+  nodes: { createNode(node: object, config: object): void; registerType(type: string, ctor: unknown): void };
+  settings?: { userDir?: string };
+}
+
+interface ClassifierConfig {
+  name?: string;
+  model?: string;
+  card?: string;
+  threshold?: string | number;
+  batchSize?: string | number;
+  worker?: boolean;
+}
+
+const num = (v: unknown, dflt: number): number => {
+  const n = Number(v);
+  return v === undefined || v === null || String(v).trim() === '' || !Number.isFinite(n) ? dflt : n;
+};
+
+const shortText = (s: string): string => (s.length > 60 ? `${s.slice(0, 57)}…` : s);
+
+/** A NormalizedBatch from deepmad-normalize: {columns, rows, data, trace}. */
+interface RowsPayload { columns: string[]; rows: number; data: ArrayLike<number>; trace?: Record<string, any> }
+function isRowsPayload(p: unknown): p is RowsPayload {
+  return !!p && typeof p === 'object' && Array.isArray((p as RowsPayload).columns) && typeof (p as RowsPayload).rows === 'number' && !!(p as RowsPayload).data;
+}
+
+const IDENTITY: Array<[string, string]> = [['flowId', 'Flow ID'], ['srcIp', 'Src IP'], ['srcPort', 'Src Port'], ['dstIp', 'Dst IP'], ['dstPort', 'Dst Port'], ['protocol', 'Protocol'], ['timestamp', 'Timestamp']];
+
+export = function register(RED: NodeAPI) {
+  function ClassifierNode(this: RedNode, config: ClassifierConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let clf: Classifier | null = null;
+    let loadError: Error | null = null;
+    let closed = false;
+    let flowsSeen = 0;
+    let detections = 0;
+    let windowStart = Date.now();
+    let windowFlows = 0;
+    let rate = 0;
+    let lastStatus = 0;
+    let queue: Promise<void> = Promise.resolve();
+    let queued = 0;
+    const MAX_QUEUED = 1000;
+
+    const resolveModel = (p: string): string => (path.isAbsolute(p) ? p : path.resolve(RED.settings?.userDir ?? process.cwd(), p));
+
+    node.status({ fill: 'yellow', shape: 'ring', text: 'loading model' });
+    const ready = (async () => {
+      const [{ Classifier: Clf }, { defaultModelPath }, { checkCardAgainstProfile, profileMismatchMessage }] = await Promise.all([
+        import('../../lib/ml/classifier.js'), import('../../lib/ml/default-model.js'), import('../../lib/ml/profile-check.js'),
+      ]);
+      const modelPath = config.model?.trim() ? resolveModel(config.model.trim()) : defaultModelPath();
+      const c = await Clf.open(modelPath, {
+        card: config.card?.trim() ? resolveModel(config.card.trim()) : undefined,
+        worker: config.worker !== false,
+        batchSize: num(config.batchSize, 1024),
+        threshold: String(config.threshold ?? '').trim() !== '' ? num(config.threshold, 0.5) : undefined,
+      });
+      const check = await checkCardAgainstProfile(c.card);
+      if (check.missing.length) {
+        await c.close();
+        throw new Error(profileMismatchMessage(c.card, check.missing));
+      }
+      if (closed) { await c.close(); return; }
+      for (const n of c.notes) node.warn(n);
+      clf = c;
+      node.status({ fill: 'yellow', shape: 'ring', text: `${c.name}: ready` });
+    })().catch((err: Error) => {
+      loadError = err;
+      node.status({ fill: 'red', shape: 'ring', text: shortText(err.message) });
+      node.error(err);
+    });
+
+    const updateStatus = (force = false): void => {
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        rate = (windowFlows * 1000) / (now - windowStart);
+        windowStart = now;
+        windowFlows = 0;
+      }
+      if (!force && now - lastStatus < 500) return;
+      lastStatus = now;
+      node.status({ fill: 'green', shape: 'dot', text: `${Math.round(rate)} flows/s · ${detections} detections / ${flowsSeen} flows` });
+    };
+
+    const classifyMsg = async (msg: Msg, send: Send): Promise<void> => {
+      if (!clf) throw loadError ?? new Error('model not loaded');
+      const p = msg.payload;
+      let flows: FlowInput[];
+      let objects: Array<Record<string, unknown>>;
+      let single = false;
+      // deepmad-normalize sends rows as a batch or, with "Output: objects", as already-scaled objects
+      let normalized = msg.normalized === true || msg.topic === 'deepmad/rows';
+      if (isRowsPayload(p)) {
+        // normalized rows: reorder the batch's columns into the model's order
+        if (clf.card.preprocessing.kind === 'none') {
+          throw new Error(`model "${clf.name}" expects raw flows (its card has no preprocessing) but got normalized rows (deepmad/rows); wire the flow meter to the classifier directly`);
+        }
+        const idx = clf.columns.map((c) => p.columns.indexOf(c));
+        const missing = clf.columns.filter((_, j) => idx[j] < 0);
+        if (missing.length) throw new Error(`normalized rows lack ${missing.length} column(s) the model expects: ${missing.join(', ')}. Expected: ${clf.columns.join(', ')}`);
+        const F = p.columns.length;
+        flows = [];
+        objects = [];
+        for (let r = 0; r < p.rows; r++) {
+          const row = new Float32Array(idx.length);
+          for (let j = 0; j < idx.length; j++) row[j] = Number(p.data[r * F + idx[j]]);
+          flows.push(row);
+          // keep the original flow when the normalize node passed it along (msg.flows), else its trace
+          const orig = Array.isArray(msg.flows) && msg.flows.length === p.rows ? msg.flows[r] : null;
+          const o: Record<string, unknown> = orig && typeof orig === 'object' ? orig : {};
+          if (!orig) for (const [k, name] of IDENTITY) { const v = p.trace?.[k]?.[r]; if (v !== undefined && v !== '') o[name] = v; }
+          objects.push(o);
+        }
+        normalized = true;
+      } else if (Array.isArray(p) && p.length > 0 && typeof p[0] === 'number') {
+        flows = [p as number[]];
+        objects = [{}];
+        single = true;
+      } else if (Array.isArray(p)) {
+        flows = p;
+        objects = p.map((f: unknown) => (ArrayBuffer.isView(f) || Array.isArray(f) ? {} : (f as Record<string, unknown>)));
+      } else if (p && typeof p === 'object') {
+        flows = [p];
+        objects = [p];
+        single = true;
+        if (normalized && clf.card.preprocessing.kind === 'none') throw new Error(`model "${clf.name}" expects raw flows (its card has no preprocessing) but got normalized rows`);
+      } else {
+        throw new Error(`msg.payload must be a flow object, an array of flows or a normalized batch; got ${p === null ? 'null' : typeof p}`);
+      }
+      if (flows.length === 0) return;
+      const verdicts = await clf.classify(flows, { normalized });
+      const benign: Array<Record<string, unknown>> = [];
+      const malicious: Array<Record<string, unknown>> = [];
+      verdicts.forEach((v: Verdict, i: number) => {
+        const out = { ...objects[i], label: v.label, confidence: v.confidence, probabilities: v.probabilities, model: clf!.name };
+        (v.malicious ? malicious : benign).push(out);
+      });
+      flowsSeen += verdicts.length;
+      windowFlows += verdicts.length;
+      detections += malicious.length;
+      updateStatus(malicious.length > 0);
+      const make = (list: Array<Record<string, unknown>>): Msg | null => {
+        if (list.length === 0) return null;
+        return { ...msg, payload: single ? list[0] : list, model: clf!.name, detections: list === malicious ? list.length : 0 };
+      };
+      send([make(benign), make(malicious)]);
+    };
+
+    node.on('input', (msg, send, done) => {
+      if (msg.topic === 'deepmad/eof' || msg.topic === 'deepmad/packets') {
+        done(); // end-of-source and packet messages are not flows
+        return;
+      }
+      if (queued >= MAX_QUEUED) {
+        done(new Error(`classifier overloaded: ${queued} messages waiting; message dropped`));
+        return;
+      }
+      queued++;
+      queue = queue.then(async () => {
+        await ready;
+        try {
+          await classifyMsg(msg, send);
+          done();
+        } catch (err) {
+          node.status({ fill: 'red', shape: 'ring', text: shortText((err as Error).message) });
+          done(err as Error);
+        } finally {
+          queued--;
+        }
+      });
+    });
+
+    node.on('close', (_removed, done) => {
+      closed = true;
+      void (async () => {
+        await ready;
+        await queue;
+        const c = clf;
+        clf = null;
+        if (c) await c.close().catch(() => undefined);
+        done();
+      })();
+    });
+  }
+  RED.nodes.registerType('deepmad-classifier', ClassifierNode);
+};

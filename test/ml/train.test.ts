@@ -1,0 +1,132 @@
+/**
+ * Our trainer: metrics exact on hand-made cases, forests deterministic for a seed, ONNX export equal
+ * to the TS predictor in onnxruntime, and the cross-validated bar on the improved CIC-IDS2017 sample.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { evaluate, stratifiedFolds } from '../../lib/ml/metrics.js';
+import { Random } from '../../lib/ml/random.js';
+import { trainForest, predictProba } from '../../lib/ml/forest.js';
+import { forestToOnnx } from '../../lib/ml/export-forest.js';
+import { trainModel } from '../../lib/ml/train.js';
+import { loadCsvDataset, type Dataset } from '../../lib/ml/dataset.js';
+import { OrtSession } from '../../lib/ml/ort-session.js';
+
+const shared = path.resolve(__dirname, '..', '..', '..', 'shared');
+const cicDir = path.join(shared, 'data', 'flows', 'improved-cicids2017-rnd2500');
+const cicSkip = fs.existsSync(cicDir) ? false : `improved CIC-IDS2017 sample absent (${cicDir})`;
+
+/** Three overlapping Gaussian-ish classes in 6 features, two of them informative; deterministic. */
+function synthetic(rows: number, seed: number): Dataset {
+  const rng = new Random(seed);
+  const F = 6;
+  const x = new Float32Array(rows * F);
+  const y = new Uint16Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const c = i % 3;
+    y[i] = c;
+    const g = (): number => rng.next() + rng.next() + rng.next() - 1.5;
+    x[i * F] = c * 1.2 + g();
+    x[i * F + 1] = (c === 2 ? 3 : 0) + g() * 2;
+    x[i * F + 2] = Math.round(rng.next() * 20); // few distinct values
+    x[i * F + 3] = g() * 1e6; // large magnitudes
+    x[i * F + 4] = 7; // constant
+    x[i * F + 5] = c === 1 && rng.next() < 0.5 ? Infinity : g();
+  }
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) x[i] = 3.4028234663852886e38;
+  return { columns: ['a', 'b', 'c', 'd', 'e', 'f'], x, rows, labels: ['BENIGN', 'DoS', 'Scan'], y, skipped: 0 };
+}
+
+describe('metrics', () => {
+  it('per-class P/R/F1, macro-F1 and attack-vs-benign F1 are exact', () => {
+    // true:  B B B A A S ; pred: B A B A S S
+    const r = evaluate(['B', 'A', 'S'], ['B'], [0, 0, 0, 1, 1, 2], [0, 1, 0, 1, 2, 2]);
+    assert.deepEqual(r.confusion, [[2, 1, 0], [0, 1, 1], [0, 0, 1]]);
+    assert.deepEqual(r.perClass.map((m) => [m.precision, m.recall]), [[1, 2 / 3], [0.5, 0.5], [0.5, 1]]);
+    assert.equal(r.macroF1, (0.8 + 0.5 + 2 / 3) / 3);
+    // binary: attacks = rows 3,4,5 all predicted attack; one benign flagged
+    assert.deepEqual([r.binary.tp, r.binary.fp, r.binary.fn, r.binary.tn], [3, 1, 0, 2]);
+    assert.equal(r.binary.f1, 6 / 7);
+    assert.equal(r.binary.benignFlaggedRate, 1 / 3);
+  });
+
+  it('stratified folds spread every class evenly and are seed-deterministic', () => {
+    const y = Uint16Array.from({ length: 103 }, (_, i) => (i < 100 ? i % 2 : 2));
+    const f = stratifiedFolds(y, 3, 5, 42);
+    assert.deepEqual(f, stratifiedFolds(y, 3, 5, 42));
+    for (let c = 0; c < 3; c++) {
+      const per = [0, 0, 0, 0, 0];
+      y.forEach((v, i) => { if (v === c) per[f[i]]++; });
+      assert.ok(Math.max(...per) - Math.min(...per) <= 1, `class ${c}: ${per}`);
+    }
+  });
+});
+
+describe('histogram random forest', () => {
+  it('is deterministic for a seed (identical ONNX bytes) and differs for another seed', () => {
+    const ds = synthetic(600, 1);
+    const opts = { trees: 10, maxDepth: 40, minSamplesLeaf: 1, seed: 5, bootstrap: true };
+    const a = forestToOnnx(trainForest(ds.x, ds.y, 6, 3, opts).forest, ds.labels);
+    const b = forestToOnnx(trainForest(ds.x, ds.y, 6, 3, opts).forest, ds.labels);
+    const c = forestToOnnx(trainForest(ds.x, ds.y, 6, 3, { ...opts, seed: 6 }).forest, ds.labels);
+    assert.ok(Buffer.from(a).equals(Buffer.from(b)));
+    assert.ok(!Buffer.from(a).equals(Buffer.from(c)));
+  });
+
+  it('its ONNX export gives the same probabilities in onnxruntime as the TS predictor', async () => {
+    const train = synthetic(900, 2);
+    const test = synthetic(300, 3);
+    const { forest } = trainForest(train.x, train.y, 6, 3, { trees: 20, maxDepth: 40, minSamplesLeaf: 1, seed: 1, bootstrap: true });
+    const ours = predictProba(forest, test.x, test.rows);
+    const s = await OrtSession.create(forestToOnnx(forest, train.labels));
+    const r = await s.run({ data: test.x, rows: test.rows, cols: 6, dtype: 'float32', outputs: ['probabilities'] });
+    await s.release();
+    const ort = r.probabilities.data as Float32Array;
+    assert.equal(ort.length, test.rows * 3);
+    let maxDiff = 0;
+    for (let i = 0; i < ort.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ort[i] - ours[i]));
+    assert.ok(maxDiff < 1e-6, `max |ORT − TS| = ${maxDiff}`);
+    // and it learned something: held-out accuracy well above chance (1/3)
+    let correct = 0;
+    for (let i = 0; i < test.rows; i++) {
+      let best = 0;
+      for (let k = 1; k < 3; k++) if (ours[i * 3 + k] > ours[i * 3 + best]) best = k;
+      if (best === test.y[i]) correct++;
+    }
+    assert.ok(correct / test.rows > 0.8, `accuracy ${correct / test.rows}`);
+  });
+
+  it('the two-stage (detector + attack type) export matches its TS prediction and sums to 1', async () => {
+    const ds = synthetic(600, 4);
+    const res = trainModel(ds, { benignLabels: ['BENIGN'], profile: 'improved', detector: true, folds: 3, forest: { trees: 8 } });
+    assert.deepEqual(res.card.labels, ['BENIGN', 'DoS', 'Scan']);
+    assert.equal(res.report!.confusion.flat().reduce((a, b) => a + b, 0), 600);
+    const s = await OrtSession.create(res.onnx);
+    const test = synthetic(60, 9);
+    const r = await s.run({ data: test.x, rows: 60, cols: 6, dtype: 'float32', outputs: ['probabilities'] });
+    await s.release();
+    const p = r.probabilities.data as Float32Array;
+    for (let i = 0; i < 60; i++) assert.ok(Math.abs(p[i * 3] + p[i * 3 + 1] + p[i * 3 + 2] - 1) < 1e-5);
+  });
+
+  it('refuses data without the benign label or with a single class', () => {
+    const ds = synthetic(30, 1);
+    assert.throws(() => trainModel(ds, { benignLabels: ['NORMAL'], profile: 'improved', folds: 0 }), /none of the benign label\(s\) NORMAL occur in the data/);
+    const one = { ...ds, labels: ['BENIGN'], y: new Uint16Array(30) };
+    assert.throws(() => trainModel(one, { benignLabels: ['BENIGN'], profile: 'improved', folds: 0 }), /need at least two classes/);
+  });
+
+  it('meets the bar on improved CIC-IDS2017 (5-fold CV): macro-F1 ≥ 0.967, binary F1 ≥ 0.9993', { skip: cicSkip }, () => {
+    const files = fs.readdirSync(cicDir).filter((f) => f.endsWith('.csv')).map((f) => path.join(cicDir, f));
+    const ds = loadCsvDataset(files, { labelColumn: 'Label', exclude: ['Total TCP Flow Time'] });
+    assert.equal(ds.rows, 25127);
+    assert.equal(ds.labels.length, 16);
+    const res = trainModel(ds, { benignLabels: ['BENIGN'], profile: 'improved', folds: 5, detector: true, threshold: 0.5, forest: { trees: 100, seed: 1 } });
+    const r = res.report!;
+    assert.ok(r.macroF1 >= 0.967, `macro-F1 ${r.macroF1}`);
+    assert.ok(r.binary.f1 >= 0.9993, `binary F1 ${r.binary.f1}`);
+    assert.ok(res.onnx.length < 20e6);
+  });
+});
