@@ -19,6 +19,7 @@ const commands: Record<string, Loader> = {
   'fit-scaler': async () => (await import('./commands/fit-scaler.js')).command,
   info: async () => (await import('./commands/info.js')).command,
   detect: async () => (await import('./commands/detect.js')).command,
+  start: async () => (await import('./commands/start.js')).command,
   flows: async () => (await import('./commands/flows.js')).command,
 };
 

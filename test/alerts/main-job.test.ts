@@ -1,0 +1,121 @@
+/**
+ * The main job end to end through a real Node-RED runtime: `deepmad start` (the built CLI, as
+ * `npm start` runs it) deploys the default IDS flow, which replays the bundled SSH password-guessing
+ * capture through pcap in → flow meter → classifier (default model) → alert. The attacker's address
+ * shows up in the EVE log, on the flow's embedded MQTT broker, and, once an e-mail node is wired to the
+ * digest output, in a real SMTP server.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, startSmtp, subscribe } from './sinks.js';
+
+const root = path.join(__dirname, '..', '..');
+const cli = path.join(root, 'dist', 'bin', 'deepmad.js');
+const hasDefaultModel = fs.existsSync(path.join(root, 'models', 'deepmad-default.onnx'));
+const ATTACKER = '192.168.56.1';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until<T>(probe: () => T | undefined | false, what: string, ms = 30000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+const readLog = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+
+describe('deepmad start (main job)', { skip: !hasDefaultModel && 'models/deepmad-default.onnx not present' }, () => {
+  let child: ChildProcess;
+  let out = '';
+  let userDir: string;
+  let port: number;
+  let mqttPort: number;
+  let exited: Promise<number | null>;
+  const api = async (method: string, p: string, reqBody?: unknown): Promise<{ status: number; body: any }> => {
+    const r = await fetch(`http://127.0.0.1:${port}${p}`, {
+      method, headers: { 'content-type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
+      body: reqBody === undefined ? undefined : JSON.stringify(reqBody),
+    });
+    const text = await r.text();
+    let body: any;
+    try { body = text ? JSON.parse(text) : undefined; } catch { body = text; }
+    return { status: r.status, body };
+  };
+
+  before(async () => {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deepmad-start-'));
+    port = await freePort();
+    mqttPort = await freePort();
+    child = spawn(process.execPath, [cli, 'start', '--user-dir', userDir, '--port', String(port), '--mqtt-port', String(mqttPort), '--no-open'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d) => { out += d; });
+    child.stderr!.on('data', (d) => { out += d; });
+    exited = new Promise((r) => child.on('exit', (c) => r(c)));
+    await until(() => /DeepMAD is running/.test(out), 'Node-RED to start');
+  });
+  after(async () => {
+    if (child.exitCode === null) { child.kill('SIGKILL'); await exited; }
+    if (!process.env.DEEPMAD_KEEP_USERDIR) fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('deploys the default flow, replays the attack and logs EVE alerts naming the attacker', async () => {
+    assert.match(out, new RegExp(`Editor: http://127\\.0\\.0\\.1:${port}`));
+    assert.match(out, new RegExp(`Alert log \\(Suricata EVE JSON lines\\): ${userDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/alerts\\.jsonl`));
+    const flows = (await api('GET', '/flows')).body.flows as Array<Record<string, any>>;
+    assert.deepEqual(flows.filter((n) => n.type === 'tab').map((n) => n.label), ['DeepMAD IDS: replay', 'DeepMAD IDS: live']);
+    const log = path.join(userDir, 'alerts.jsonl');
+    const recs = await until(() => { const r = readLog(log); return r.reduce((s, x) => s + x.deepmad.count, 0) === 11 && r; }, '11 alerted flows in the log');
+    for (const r of recs) {
+      assert.equal(r.event_type, 'alert');
+      assert.equal(r.src_ip, ATTACKER);
+      assert.equal(r.dest_ip, '192.168.56.103');
+      assert.equal(r.dest_port, 22);
+      assert.equal(r.alert.signature, 'DeepMAD ML SSH-Patator');
+      assert.equal(r.alert.model, 'deepmad-default');
+    }
+    await until(() => /DeepMAD: 11 malicious flows raised \d+ alert records → .*alerts\.jsonl/.test(out), 'the console alert summary');
+    assert.equal(/\[error\]/.test(out), false, out);
+  });
+
+  it('publishes the alerts on the embedded MQTT broker when the capture is replayed', async () => {
+    const sub = await subscribe(`mqtt://127.0.0.1:${mqttPort}`, 'deepmad/alerts/#');
+    assert.equal((await api('POST', '/inject/dm-inj-replay')).status, 200);
+    await sub.waitFor((m) => m.reduce((s, x) => s + x.payload.deepmad.count, 0) >= 11, 30000);
+    assert.ok(sub.msgs.every((m) => m.topic === 'deepmad/alerts/medium/SSH-Patator' && m.payload.src_ip === ATTACKER));
+    await sub.end();
+  });
+
+  it('sends the digest through node-red-node-email to a real SMTP server', async () => {
+    const smtp = await startSmtp('ids@example.org', 'pw');
+    try {
+      const cur = await api('GET', '/flows');
+      const flows = cur.body.flows as Array<Record<string, any>>;
+      const alertNode = flows.find((n) => n.id === 'dm-alert')!;
+      alertNode.emailTo = 'soc@example.org';
+      alertNode.wires[2].push('e2e-mail');
+      flows.push({ id: 'e2e-mail', type: 'e-mail', z: 'dm-tab-replay', name: '', server: '127.0.0.1', port: String(smtp.port), authtype: 'BASIC', secure: false, tls: false, x: 1200, y: 220, wires: [], credentials: { userid: 'ids@example.org', password: 'pw' } });
+      assert.equal((await api('POST', '/flows', { flows, rev: cur.body.rev })).status, 200);
+      // The replay inject fires again 6 s after the deploy; the digest follows the end of the capture.
+      const [mail] = await smtp.waitFor(1, 40000);
+      assert.deepEqual(mail.to, ['soc@example.org']);
+      assert.match(mail.subject, /^\[DeepMAD\] 11 malicious flows \(11 medium\)/);
+      assert.match(mail.text, new RegExp(`${ATTACKER.replace(/\./g, '\\.')}: 11`));
+    } finally {
+      await smtp.close();
+    }
+  });
+
+  it('stops cleanly on Ctrl-C, with every log line whole', async () => {
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+    assert.match(out, /alert log .*alerts\.jsonl: \d+ records/);
+    const text = fs.readFileSync(path.join(userDir, 'alerts.jsonl'), 'utf8');
+    assert.ok(text.endsWith('\n'));
+    assert.ok(readLog(path.join(userDir, 'alerts.jsonl')).every((r) => r.src_ip === ATTACKER));
+  });
+});
