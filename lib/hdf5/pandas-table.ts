@@ -79,9 +79,13 @@ export class PandasTableError extends Error {}
  * order, the stored int64 index, columns in `non_index_axes` order with their stored dtypes.
  */
 export async function readPandasTable(file: string, key = 'data'): Promise<PandasFrame> {
+  return readPandasTableWith(await loadH5(), file, key);
+}
+
+/** readPandasTable with an already loaded h5wasm module: synchronous. */
+export function readPandasTableWith(h5: H5, file: string, key = 'data'): PandasFrame {
   const abs = path.resolve(file);
   if (!fs.existsSync(abs)) throw new PandasTableError(`HDF5 file not found: ${abs}`);
-  const h5 = await loadH5();
   const f = new h5.File(abs, 'r');
   if (f.file_id < 0n) throw new PandasTableError(`cannot open ${abs} as HDF5`);
   try {
@@ -301,13 +305,20 @@ interface Layout { blocks: Block[]; rowSize: number; members: Array<{ name: stri
  * dtypes, values and index. Columns are grouped into one values block per dtype as pandas does.
  */
 export async function writePandasTable(file: string, frame: PandasFrame, options: WritePandasOptions = {}): Promise<{ rows: number; totalRows: number }> {
+  return writePandasTableWith(await loadH5(), file, frame, options);
+}
+
+/** The h5wasm module, loaded once (for callers that then write synchronously). */
+export async function loadPandasH5(): Promise<H5> { return loadH5(); }
+
+/** writePandasTable with an already loaded h5wasm module: synchronous. */
+export function writePandasTableWith(h5: H5, file: string, frame: PandasFrame, options: WritePandasOptions = {}): { rows: number; totalRows: number } {
   const key = (options.key ?? 'data').replace(/^\/+|\/+$/g, '');
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new PandasTableError(`invalid key '${key}': use a simple identifier such as 'data'`);
   const mode = options.mode ?? 'w';
   const nrows = frame.index.length;
   validateFrame(frame);
   const abs = path.resolve(file);
-  const h5 = await loadH5();
   const exists = fs.existsSync(abs);
   if (mode === 'w' && exists) fs.rmSync(abs);
   const f = new h5.File(abs, mode === 'a' && exists ? 'a' : 'w');

@@ -34,6 +34,8 @@ interface Hdf5OutConfig {
   flushSeconds?: string | number;
   trace?: boolean;
   closeOnEof?: boolean;
+  /** 'deepmad' (default, lib/hdf5/writer) or 'pandas-table' (the prototype's pandas table layout, lib/hdf5/pandas-writer). */
+  layout?: 'deepmad' | 'pandas-table';
 }
 
 const num = (v: unknown, dflt: number): number => {
@@ -63,6 +65,11 @@ export = function register(RED: NodeAPI) {
 
     const writer: Promise<Hdf5RowWriter | null> = (async () => {
       if (!file) throw new Error('no output file configured');
+      if (config.layout === 'pandas-table') {
+        // same append/flush/close surface; cast keeps the rest of the node unchanged
+        const { PandasTableWriter } = await import('../../lib/hdf5/pandas-writer.js');
+        return (await PandasTableWriter.create({ file, existing: config.existing ?? 'append', trace: config.trace === true })) as unknown as Hdf5RowWriter;
+      }
       const { Hdf5RowWriter: Writer } = await import('../../lib/hdf5/writer.js');
       return Writer.create({
         file,
