@@ -13,11 +13,17 @@ export const BENCH_PCAP = process.env.DEEPMAD_BENCH_PCAP ?? '/tmp/bench.pcap';
 export interface BenchContext {
   /** The benchmark capture (classic pcap, 1,024,382 packets for seed 1). */
   pcap: string;
-  /** Median floor packets/s on `pcap`, measured in this run. */
+  /** Median floor packets/s on `pcap`, measured at the start of this run. */
   floorPps: number;
   /** Timed repetitions per measurement (median reported). */
   runs: number;
   report(row: BenchRow): void;
+  /**
+   * Time `fn` (returns packets processed) `runs` times, each run paired with one floor run just
+   * before it, and report the median packets/s and the median of the per-pair ratios: robust when
+   * the machine's load changes during the bench.
+   */
+  measure(section: string, name: string, fn: () => Promise<number> | number, note?: () => string): Promise<void>;
 }
 
 export interface BenchRow {
@@ -26,6 +32,8 @@ export interface BenchRow {
   packets: number;
   /** Median seconds per run. */
   secs: number;
+  /** Median ratio to floor runs paired with this row's runs (else packets/s ÷ the start-of-run floor). */
+  ratio?: number;
   /** Extra notes (flows, RSS…). */
   note?: string;
 }
@@ -51,16 +59,42 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/** One floor.mjs run as a child process: its own timing of the walk (start-up excluded). */
+export function floorOnce(pcap: string): { packets: number; secs: number } {
+  const floor = path.join(SHARED, 'bench', 'floor.mjs');
+  const out = execFileSync(process.execPath, [floor, pcap], { encoding: 'utf8' });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { packets: number; secs: number };
+  return { packets: r.packets, secs: r.secs };
+}
+
 /** Run floor.mjs `runs` times (after one warm-up) and return the median packets/s. */
 export function measureFloor(pcap: string, runs: number): { pps: number; packets: number; secs: number } {
-  const floor = path.join(SHARED, 'bench', 'floor.mjs');
-  const results: { packets: number; secs: number; pps: number }[] = [];
+  const results: { packets: number; secs: number }[] = [];
   for (let k = 0; k <= runs; k++) {
-    const out = execFileSync(process.execPath, [floor, pcap], { encoding: 'utf8' });
-    if (k > 0) results.push(JSON.parse(out.trim().split('\n').pop()!));
+    const r = floorOnce(pcap);
+    if (k > 0) results.push(r);
   }
   const secs = median(results.map((r) => r.secs));
   return { pps: results[0].packets / secs, packets: results[0].packets, secs };
+}
+
+/** BenchContext.measure: paired floor/subject runs, median ratio. */
+export async function measurePaired(
+  pcap: string, runs: number, fn: () => Promise<number> | number,
+): Promise<{ packets: number; secs: number; ratio: number }> {
+  let packets = await fn(); // warm-up
+  const times: number[] = [];
+  const ratios: number[] = [];
+  for (let k = 0; k < runs; k++) {
+    const f = floorOnce(pcap);
+    (globalThis as { gc?: () => void }).gc?.();
+    const t0 = process.hrtime.bigint();
+    packets = await fn();
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    times.push(secs);
+    ratios.push((packets / secs) / (f.packets / f.secs));
+  }
+  return { packets, secs: median(times), ratio: median(ratios) };
 }
 
 /** Time `fn` (one warm-up, then `runs` timed calls); it returns the packet count it processed. */
@@ -78,6 +112,7 @@ export async function timeRuns(runs: number, fn: () => Promise<number> | number)
 
 export function formatRow(r: BenchRow, floorPps: number): string {
   const pps = r.packets / r.secs;
-  return `${`${r.section}: ${r.name}`.padEnd(52)} ${(pps / 1e6).toFixed(2).padStart(6)} M pkt/s  ${(pps / floorPps).toFixed(2).padStart(5)} × floor` +
+  const ratio = r.ratio ?? pps / floorPps;
+  return `${`${r.section}: ${r.name}`.padEnd(56)} ${(pps / 1e6).toFixed(2).padStart(6)} M pkt/s  ${ratio.toFixed(2).padStart(5)} × floor` +
     `  (${r.packets.toLocaleString('en-US')} pkts, ${r.secs.toFixed(3)} s${r.note ? `, ${r.note}` : ''})`;
 }

@@ -3,7 +3,6 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { CaptureReader, readCaptureFileSync } from '../lib/capture/reader.js';
 import type { BenchSection } from './harness.js';
-import { timeRuns } from './harness.js';
 
 /** The same capture as pcapng (made once with editcap when Wireshark's tools are installed). */
 function pcapngTwin(pcap: string): string | null {
@@ -26,33 +25,29 @@ export const readerSection: BenchSection = {
       // Touch decoded fields so nothing is optimised away.
       checksum = (checksum + b.count + b.srcPort[0] + b.payloadLen[b.count - 1]) | 0;
     };
-    const asyncRun = await timeRuns(ctx.runs, async () => {
+    await ctx.measure('reader', 'CaptureReader for-await (file)', async () => {
       let n = 0;
       for await (const b of new CaptureReader(ctx.pcap)) { n += b.count; consume(b); }
       return n;
-    });
-    ctx.report({ section: 'reader', name: 'CaptureReader for-await (file)', ...asyncRun, note: `RSS ${Math.round(process.memoryUsage().rss / 1048576)} MiB` });
-    const syncRun = await timeRuns(ctx.runs, () => {
+    }, () => `RSS ${Math.round(process.memoryUsage().rss / 1048576)} MiB`);
+    await ctx.measure('reader', 'readCaptureFileSync (file)', () => {
       let n = 0;
       readCaptureFileSync(ctx.pcap, { onBatch: (b) => { n += b.count; consume(b); } });
       return n;
     });
-    ctx.report({ section: 'reader', name: 'readCaptureFileSync (file)', ...syncRun });
     // A pipe (stdin, `dumpcap -w -`): 64 KiB chunks, a short batch flushed after every chunk.
-    const pipeRun = await timeRuns(ctx.runs, async () => {
+    await ctx.measure('reader', 'CaptureReader (stream, 64 KiB chunks, flush each)', async () => {
       let n = 0;
       for await (const b of new CaptureReader(fs.createReadStream(ctx.pcap, { highWaterMark: 65536 }))) { n += b.count; consume(b); }
       return n;
     });
-    ctx.report({ section: 'reader', name: 'CaptureReader (stream, 64 KiB chunks, flush each)', ...pipeRun });
     const ng = pcapngTwin(ctx.pcap);
     if (ng) {
-      const ngRun = await timeRuns(ctx.runs, async () => {
+      await ctx.measure('reader', 'CaptureReader for-await (same capture as pcapng)', async () => {
         let n = 0;
         for await (const b of new CaptureReader(ng)) { n += b.count; consume(b); }
         return n;
       });
-      ctx.report({ section: 'reader', name: 'CaptureReader for-await (same capture as pcapng)', ...ngRun });
     } else {
       console.log('reader: pcapng row skipped (editcap not installed)');
     }

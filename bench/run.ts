@@ -4,12 +4,18 @@
  * Sections live in bench/<area>.ts; add yours to SECTIONS (one line). `npm run bench -- reader`
  * runs only the sections whose name contains one of the arguments. DEEPMAD_BENCH_RUNS sets the
  * number of timed runs (median; default 5), DEEPMAD_BENCH_PCAP the capture (default /tmp/bench.pcap).
+ * Prefer ctx.measure(): each timed run is paired with a floor run, so the ratio stays meaningful
+ * when other work shares the machine.
  */
-import { ensureBenchPcap, formatRow, measureFloor, type BenchSection, type BenchRow } from './harness.js';
+import { ensureBenchPcap, formatRow, measureFloor, measurePaired, type BenchContext, type BenchSection, type BenchRow } from './harness.js';
 import { readerSection } from './reader.js';
+import { nodesSection } from './nodes.js';
+import { flowmeterSection } from './flowmeter.js';
 
 const SECTIONS: BenchSection[] = [
   readerSection,
+  nodesSection,
+  flowmeterSection,
 ];
 
 async function main(): Promise<number> {
@@ -25,7 +31,14 @@ async function main(): Promise<number> {
   const floorRow: BenchRow = { section: 'floor', name: 'floor.mjs (walk + 5-tuple, child process)', packets: floor.packets, secs: floor.secs };
   console.log(`deepmad bench on ${pcap} (median of ${runs} runs, node ${process.version})`);
   console.log(formatRow(floorRow, floor.pps));
-  const ctx = { pcap, floorPps: floor.pps, runs, report: (r: BenchRow) => console.log(formatRow(r, floor.pps)) };
+  const report = (r: BenchRow): void => console.log(formatRow(r, floor.pps));
+  const ctx: BenchContext = {
+    pcap, floorPps: floor.pps, runs, report,
+    async measure(section, name, fn, note) {
+      const m = await measurePaired(pcap, runs, fn);
+      report({ section, name, ...m, note: note?.() });
+    },
+  };
   for (const s of chosen) await s.run(ctx);
   return 0;
 }
