@@ -100,6 +100,7 @@ export class NodeRedRuntime {
       editorTheme: { tours: false, projects: { enabled: false } },
       externalModules: { palette: { allowInstall: false }, modules: { allowInstall: false } },
       logging: { console: { level: opts.logLevel ?? 'info', metrics: false, audit: false } },
+      debugMaxLength: 100000, // debug messages reach watch() whole
       ...opts.settings,
     };
     fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
@@ -211,6 +212,16 @@ export class NodeRedRuntime {
     return this.waitFor(() => { const rows = this.readTap(file); return pred(rows) ? rows : undefined; }, timeoutMs, `tap ${file}`);
   }
 
+  /**
+   * Subscribes to the editor's websocket (/comms) like the browser does: every Debug-node message
+   * and every node status, as they happen. Close it when done.
+   */
+  async watch(): Promise<RuntimeWatch> {
+    const w = new RuntimeWatch(this.port);
+    await w.opened;
+    return w;
+  }
+
   /** PIDs of all live descendants of the runtime process (e.g. dumpcap children), from /proc. */
   descendants(): number[] {
     return descendantsOf(this.child.pid!);
@@ -300,4 +311,97 @@ return msg;`;
     { id, z, type: 'function', name: `tap ${id}`, func, outputs: 1, noerr: 0, initialize: '', finalize: '', libs: [], x, y, wires: [[`${id}-file`]] },
     { id: `${id}-file`, z, type: 'file', name: `tap file ${id}`, filename: file, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', x: x + 200, y, wires: [[]] },
   ];
+}
+
+export interface DebugMessage {
+  /** Id of the debug node. */
+  id: string;
+  name?: string;
+  topic?: string;
+  property?: string;
+  format?: string;
+  /** The debug node's text (JSON for objects). */
+  msg: string;
+  /** `msg` parsed as JSON when it is JSON, else the text. */
+  value: any;
+}
+
+/** What the editor would see over /comms: debug messages and statuses. */
+export class RuntimeWatch {
+  readonly debug: DebugMessage[] = [];
+  readonly status = new Map<string, Array<{ fill?: string; shape?: string; text?: string }>>();
+  readonly opened: Promise<void>;
+  private ws: any;
+  private listeners: Array<() => void> = [];
+
+  constructor(port: number) {
+    // ws is a dependency of node-red (Node 20 has no global WebSocket)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const WS = require(require.resolve('ws', { paths: [path.dirname(require.resolve('node-red/package.json', { paths: [repoRoot] })), repoRoot] }));
+    this.ws = new WS(`ws://127.0.0.1:${port}/comms`);
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.on('open', () => {
+        this.ws.send(JSON.stringify({ subscribe: 'debug' }));
+        this.ws.send(JSON.stringify({ subscribe: 'status/#' }));
+        resolve();
+      });
+      this.ws.on('error', reject);
+    });
+    this.ws.on('message', (data: Buffer) => {
+      let items: Array<{ topic: string; data: any }>;
+      try { items = JSON.parse(data.toString()); } catch { return; }
+      for (const it of Array.isArray(items) ? items : [items]) {
+        if (it.topic === 'debug') {
+          const d = it.data;
+          let value: unknown = d.msg;
+          try { value = JSON.parse(d.msg); } catch { /* plain text */ }
+          this.debug.push({ id: d.id, name: d.name, topic: d.topic, property: d.property, format: d.format, msg: d.msg, value });
+        } else if (it.topic.startsWith('status/')) {
+          const id = it.topic.slice(7);
+          const list = this.status.get(id) ?? [];
+          list.push(it.data ?? {});
+          this.status.set(id, list);
+        }
+      }
+      for (const l of this.listeners) l();
+    });
+  }
+
+  /** Debug messages of debug node `id`. */
+  debugOf(id: string): DebugMessage[] {
+    return this.debug.filter((d) => d.id === id);
+  }
+
+  /** Latest status of node `id`. */
+  statusOf(id: string): { fill?: string; shape?: string; text?: string } | undefined {
+    const l = this.status.get(id);
+    return l?.[l.length - 1];
+  }
+
+  /** Resolves with `probe()`'s first value other than undefined/false, re-checked on every websocket message. */
+  until<T>(probe: () => T | undefined | false, timeoutMs = 20000, what = 'condition'): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const v = probe();
+        if (v !== undefined && v !== false) {
+          cleanup();
+          resolve(v as T);
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ${what}; statuses: ${JSON.stringify([...this.status].map(([k, v]) => [k, v[v.length - 1]]))}; debug: ${JSON.stringify(this.debug.slice(-5))}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((l) => l !== check);
+      };
+      this.listeners.push(check);
+      check();
+    });
+  }
+
+  close(): void {
+    try { this.ws.close(); } catch { /* already closed */ }
+  }
 }
