@@ -86,12 +86,21 @@ function mutate(data: Buffer, r: () => number): Buffer {
 
 function runParser(input: Buffer, r: () => number): { packets: number; error: unknown } {
   let packets = 0;
-  const parser = new CaptureParser({ source: 'fuzz', batchSize: 1 + Math.floor(r() * 64), onBatch: (b) => { packets += b.count; } });
+  const parser = new CaptureParser({
+    source: 'fuzz', batchSize: 1 + Math.floor(r() * 64),
+    onBatch: (b) => {
+      assert.ok(b.count > 0 && b.tsUs.length >= b.count && b.srcAddr.length >= 4 * b.count);
+      for (let i = 0; i < b.count; i++) assert.ok(b.capLen[i] <= input.length && b.iface[i] < b.linkTypes.length);
+      packets += b.count;
+    },
+  });
+  const flushOften = r() < 0.5; // live-style short batches (copy path) vs. full batches
   let fed = 0;
   try {
     for (let o = 0; o < input.length;) {
       const size = 1 + Math.floor(r() * (r() < 0.3 ? 16 : 4096));
       parser.push(input.subarray(o, o + size));
+      if (flushOften) parser.flush();
       o += size;
       fed = Math.min(o, input.length);
       assert.ok(parser.pendingBytes <= fed, `carry ${parser.pendingBytes} > fed ${fed}`);
