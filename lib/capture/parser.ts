@@ -149,6 +149,11 @@ export class CaptureParser {
     if (this.finished) return;
     try {
       if (this.state === State.Magic) {
+        if (partialOk) { // a live/follow reader stopped before the capture wrote its header
+          this.warn('stopped before any capture data was read');
+          this.state = State.Done;
+          return;
+        }
         if (this.consumed + this.carryLen === 0) throw this.err(0, 'empty input (0 bytes): not a capture file');
         throw this.err(0, `only ${this.carryLen} byte(s): too short to be a capture file`);
       }

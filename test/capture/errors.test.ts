@@ -219,3 +219,15 @@ test('abort while reading a plain file stops early without an error', async () =
   assert.equal(reader.stats.complete, false);
   assert.deepEqual(reader.stats.errors, []);
 });
+
+test('follow mode stopped before the capture wrote anything: a warning, not an error', async () => {
+  const p = tmpFile('empty-growing.pcap', Buffer.alloc(0));
+  const reader = new CaptureReader(p, { follow: true, pollMs: 10 });
+  const done = (async () => { let n = 0; for await (const b of reader) n += b.count; return n; })();
+  await new Promise((res) => setTimeout(res, 30));
+  reader.stop();
+  assert.equal(await done, 0);
+  assert.deepEqual(reader.stats.errors, []);
+  assert.deepEqual(reader.stats.warnings, ['stopped before any capture data was read']);
+  assert.equal(reader.stats.complete, false);
+});
