@@ -1,0 +1,49 @@
+/**
+ * Flow meter section: capture → CaptureReader → Flowmeter (every feature of the profile) → rows,
+ * one thread, each run in a fresh child process so its peak RSS is reported; plus CSV formatting,
+ * the other profiles, and a spoofed-source SYN flood against the default flow cap.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { median, type BenchSection } from './harness.js';
+
+interface ChildResult { packets: number; flows: number; secs: number; maxRssMB: number; chars: number; evicted: number; peakOpen: number }
+
+function child(args: string[]): ChildResult {
+  const script = path.join(__dirname, 'flowmeter-child.js');
+  const out = execFileSync(process.execPath, [script, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
+}
+
+/** One warm-up, then `runs` timed child runs: median time, max of the peak RSS. */
+function measure(runs: number, args: string[]): ChildResult {
+  child(args);
+  const rs: ChildResult[] = [];
+  for (let k = 0; k < runs; k++) rs.push(child(args));
+  return { ...rs[0], secs: median(rs.map((r) => r.secs)), maxRssMB: Math.max(...rs.map((r) => r.maxRssMB)) };
+}
+
+export const flowmeterSection: BenchSection = {
+  name: 'flowmeter',
+  describe: 'Flowmeter, every feature, one thread (child process per run: time from first read to last flow, peak RSS)',
+  async run(ctx) {
+    for (const [profile, mode] of [['improved', 'meter'], ['improved', 'csv'], ['cicflowmeter-4', 'meter'], ['cic-ids2017', 'meter']] as const) {
+      const r = measure(ctx.runs, [mode, ctx.pcap, profile]);
+      ctx.report({
+        section: 'flowmeter',
+        name: `${profile}${mode === 'csv' ? ' + CSV text' : ''}`,
+        packets: r.packets,
+        secs: r.secs,
+        note: `${r.flows.toLocaleString('en-US')} flows, ${Math.round(r.flows / r.secs / 1000)} k flows/s, peak RSS ${r.maxRssMB} MiB`,
+      });
+    }
+    const flood = measure(1, ['flood', '2000000', 'improved']);
+    ctx.report({
+      section: 'flowmeter',
+      name: 'SYN flood, 2 M spoofed sources, default cap',
+      packets: flood.packets,
+      secs: flood.secs,
+      note: `peak ${flood.peakOpen.toLocaleString('en-US')} open flows, ${flood.evicted.toLocaleString('en-US')} evicted, peak RSS ${flood.maxRssMB} MiB`,
+    });
+  },
+};
