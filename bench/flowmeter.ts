@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { median, type BenchSection } from './harness.js';
+import { floorOnce, median, type BenchSection } from './harness.js';
 
 interface ChildResult { packets: number; flows: number; secs: number; maxRssMB: number; chars: number; evicted: number; peakOpen: number }
 
@@ -15,12 +15,24 @@ function child(args: string[]): ChildResult {
   return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
 }
 
-/** One warm-up, then `runs` timed child runs: median time, max of the peak RSS. */
-function measure(runs: number, args: string[]): ChildResult {
+/**
+ * One warm-up, then `runs` timed child runs, each paired with a floor run just before it (the machine
+ * is shared): median time, median per-pair ratio, max of the peak RSS.
+ */
+function measure(pcap: string, runs: number, args: string[], floorPaired = true): ChildResult & { ratio?: number } {
   child(args);
   const rs: ChildResult[] = [];
-  for (let k = 0; k < runs; k++) rs.push(child(args));
-  return { ...rs[0], secs: median(rs.map((r) => r.secs)), maxRssMB: Math.max(...rs.map((r) => r.maxRssMB)) };
+  const ratios: number[] = [];
+  for (let k = 0; k < runs; k++) {
+    const f = floorPaired ? floorOnce(pcap) : null;
+    const r = child(args);
+    rs.push(r);
+    if (f) ratios.push((r.packets / r.secs) / (f.packets / f.secs));
+  }
+  return {
+    ...rs[0], secs: median(rs.map((r) => r.secs)), maxRssMB: Math.max(...rs.map((r) => r.maxRssMB)),
+    ratio: ratios.length ? median(ratios) : undefined,
+  };
 }
 
 export const flowmeterSection: BenchSection = {
@@ -28,21 +40,23 @@ export const flowmeterSection: BenchSection = {
   describe: 'Flowmeter, every feature, one thread (child process per run: time from first read to last flow, peak RSS)',
   async run(ctx) {
     for (const [profile, mode] of [['improved', 'meter'], ['improved', 'csv'], ['cicflowmeter-4', 'meter'], ['cic-ids2017', 'meter']] as const) {
-      const r = measure(ctx.runs, [mode, ctx.pcap, profile]);
+      const r = measure(ctx.pcap, ctx.runs, [mode, ctx.pcap, profile]);
       ctx.report({
         section: 'flowmeter',
         name: `${profile}${mode === 'csv' ? ' + CSV text' : ''}`,
         packets: r.packets,
         secs: r.secs,
+        ratio: r.ratio,
         note: `${r.flows.toLocaleString('en-US')} flows, ${Math.round(r.flows / r.secs / 1000)} k flows/s, peak RSS ${r.maxRssMB} MiB`,
       });
     }
-    const flood = measure(1, ['flood', '2000000', 'improved']);
+    const flood = measure(ctx.pcap, 1, ['flood', '2000000', 'improved']);
     ctx.report({
       section: 'flowmeter',
       name: 'SYN flood, 2 M spoofed sources, default cap',
       packets: flood.packets,
       secs: flood.secs,
+      ratio: flood.ratio,
       note: `peak ${flood.peakOpen.toLocaleString('en-US')} open flows, ${flood.evicted.toLocaleString('en-US')} evicted, peak RSS ${flood.maxRssMB} MiB`,
     });
   },
