@@ -155,11 +155,19 @@ function pppToEthertype(proto: number): number {
   return 0;
 }
 
-/** Dispatch on an ethertype at `p`; MPLS label stacks and PPPoE sessions are looked through. */
+/** Dispatch on an ethertype at `p`; MPLS label stacks, PPPoE sessions and 802.2 SNAP are looked through. */
 function decodeEthertype(
   b: PacketBatch, i: number, buf: Uint8Array, p: number, end: number, et: number, wireEnd: number,
 ): boolean {
   if (et === ETHERTYPE_IPV4) { decodeIPv4(b, i, buf, p, end, wireEnd, 0); return true; }
+  if (et <= 1500) { // 802.3 length field: only LLC/SNAP with a zero OUI carries an ethertype
+    if (p + 8 <= end && buf[p] === 0xaa && buf[p + 1] === 0xaa && buf[p + 2] === 0x03 &&
+        buf[p + 3] === 0 && buf[p + 4] === 0 && buf[p + 5] === 0) {
+      const inner = (buf[p + 6] << 8) | buf[p + 7];
+      if (inner === ETHERTYPE_IPV4 || inner === ETHERTYPE_IPV6) return decodeEthertype(b, i, buf, p + 8, end, inner, wireEnd);
+    }
+    return true;
+  }
   if (et === ETHERTYPE_IPV6) { decodeIPv6(b, i, buf, p, end, wireEnd); return true; }
   if (et === ETHERTYPE_MPLS || et === ETHERTYPE_MPLS_MC) {
     for (;;) { // pop labels to bottom of stack, then guess IP by the version nibble

@@ -261,3 +261,12 @@ test('PPPoE session frames reach the IP inside', () => {
   const { r } = decodeOne(1, ether(0x8864, pppoe));
   assert.deepEqual(pick(r, ['ipVersion', 'src', 'dstPort']), { ipVersion: 4, src: '100.64.0.1', dstPort: 2 });
 });
+
+test('802.3 + LLC/SNAP frames carrying IPv4 are decoded; other LLC frames are counted as non-IP', () => {
+  const pkt = ipv4({ src: '10.9.8.7', dst: '10.9.8.6', proto: 17, payload: udp(11, 12, Buffer.alloc(2)) });
+  const snap = bytes([0xaa, 0xaa, 0x03, 0, 0, 0], u16(0x0800), pkt);
+  const { r } = decodeOne(1, ether(snap.length, snap));
+  assert.deepEqual(pick(r, ['ipVersion', 'src', 'srcPort', 'payloadLen']), { ipVersion: 4, src: '10.9.8.7', srcPort: 11, payloadLen: 2 });
+  const stp = bytes([0x42, 0x42, 0x03], Buffer.alloc(35));
+  assert.equal(decodeOne(1, ether(stp.length, stp)).r.ipVersion, 0);
+});
