@@ -21,6 +21,7 @@ const commands: Record<string, Loader> = {
   detect: async () => (await import('./commands/detect.js')).command,
   start: async () => (await import('./commands/start.js')).command,
   flows: async () => (await import('./commands/flows.js')).command,
+  h5: async () => (await import('./commands/h5.js')).command,
 };
 
 function help(): string {

@@ -6,13 +6,16 @@ import { Classifier, type Verdict } from '../../lib/ml/classifier.js';
 import { readCsvFile, csvField } from '../../lib/ml/csv-table.js';
 import { defaultModelPath } from '../../lib/ml/default-model.js';
 import { looksLikeCapture, meterCapture } from '../../lib/ml/capture-flows.js';
+import { isHdf5File, readPandasModelRows } from '../../lib/hdf5/pandas-input.js';
 
-const usage = `deepmad classify <flows.csv|capture.pcap[ng] ...> [--model m.onnx|m.h5] [--card m.card.json] [-o predictions.csv]
+const usage = `deepmad classify <flows.csv|capture.pcap[ng]|rows.h5 ...> [--model m.onnx|m.h5] [--card m.card.json] [-o predictions.csv]
   [--threshold T] [--batch 1024] [--quiet]
 
 Without --model the packaged default model (models/deepmad-default.onnx) is used. A capture is
 run through the flow meter with the model card's profile first. Prints a summary per input (flows,
-flagged, labels, top sources of flagged flows); -o writes one CSV row per flow.`;
+flagged, labels, top sources of flagged flows); -o writes one CSV row per flow. An HDF5 file in pandas
+table format (the Python prototype's normed_data.h5, or hdf5 out's "pandas table" layout) holds rows
+that are already preprocessed; the card's columns are taken from it by name.`;
 
 const ID_COLUMNS = ['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp'];
 
@@ -38,8 +41,18 @@ export const command: Command = {
         fs.writeSync(outFd, `source,${ID_COLUMNS.map(csvField).join(',')},label,confidence,attack_probability,malicious\n`);
       }
       for (const input of a.positionals) {
-        const flows = looksLikeCapture(input) ? await meterCapture(input, clf.card.profile) : readCsvObjects(input);
-        const verdicts = await clf.classify(flows);
+        let flows: Array<Record<string, unknown>>;
+        let verdicts: Verdict[];
+        if (isHdf5File(input)) {
+          // a pandas table (the prototype's normed_data.h5, or hdf5 out's pandas layout): rows are already preprocessed
+          const t = await readPandasModelRows(input, clf.columns);
+          if (t.nanCells && !a.flags.has('quiet')) console.error(`note: ${input}: ${t.nanCells} NaN cells (columns constant in the prototype's batch) fed as 0`);
+          flows = t.extras;
+          verdicts = await clf.classify(t.rows, { normalized: true });
+        } else {
+          flows = looksLikeCapture(input) ? await meterCapture(input, clf.card.profile) : readCsvObjects(input);
+          verdicts = await clf.classify(flows);
+        }
         if (outFd !== null) {
           const lines = flows.map((f, i) => [input, ...ID_COLUMNS.map((c) => (f as Record<string, unknown>)[c] ?? ''), verdicts[i].label, verdicts[i].confidence.toFixed(6), verdicts[i].attackProbability.toFixed(6), verdicts[i].malicious ? 1 : 0].map(csvField).join(','));
           if (lines.length) fs.writeSync(outFd, `${lines.join('\n')}\n`);
