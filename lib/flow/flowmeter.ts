@@ -56,8 +56,8 @@ export interface FlowmeterOptions {
   outfile?: string;
 }
 
-/** Offline sweep cadence in packet time: cheap (one pass over the table) and keeps memory bounded. */
-const OFFLINE_SWEEP_EVERY_US = 10e6;
+/** Offline sweep cadence in packet time (one pass over the table): a quarter of the idle timeout, at least 10 s. */
+const MIN_SWEEP_EVERY_US = 10e6;
 
 export class Flowmeter extends EventEmitter {
   readonly profile: FlowProfile;
@@ -66,6 +66,7 @@ export class Flowmeter extends EventEmitter {
   private readonly live: boolean;
   private timer: NodeJS.Timeout | null = null;
   private lastSweepUs = 0;
+  private readonly sweepEveryUs: number;
   private closed = false;
   private outFd: number | null = null;
 
@@ -84,6 +85,7 @@ export class Flowmeter extends EventEmitter {
     const maxFlows = Math.floor(num(opts.maxFlows, DEFAULT_MAX_FLOWS, 'maxFlows', 1));
     const batchSize = Math.floor(num(opts.batchSize, 1024, 'batchSize', 1));
     this.live = !!opts.live;
+    this.sweepEveryUs = Math.max(MIN_SWEEP_EVERY_US, (idleTimeout * 1e6) / 4);
     const engineOptions = {
       profile: this.profile,
       flowTimeoutUs: flowTimeout * 1e6,
@@ -117,7 +119,7 @@ export class Flowmeter extends EventEmitter {
     this.engine.push(batch);
     const now = this.engine.lastPacketUs;
     if (!this.live) {
-      if (now - this.lastSweepUs >= OFFLINE_SWEEP_EVERY_US) {
+      if (now - this.lastSweepUs >= this.sweepEveryUs) {
         if (this.lastSweepUs !== 0 && this.engine.sweep(now) > 0) this.engine.deliver();
         this.lastSweepUs = now;
       }
