@@ -75,8 +75,9 @@ describe('deepmad start (main job)', { skip: !hasDefaultModel && 'models/deepmad
       assert.equal(r.src_ip, ATTACKER);
       assert.equal(r.dest_ip, '192.168.56.103');
       assert.equal(r.dest_port, 22);
-      assert.equal(r.alert.signature, 'DeepMAD ML SSH-Patator');
-      assert.equal(r.alert.model, 'deepmad-default');
+      // The class name depends on the shipped model (today: SSH-Patator); the attacker must not.
+      assert.match(r.alert.signature, /^DeepMAD ML \S/);
+      assert.ok(r.alert.model.length > 0);
     }
     await until(() => /DeepMAD: 11 malicious flows raised \d+ alert records → .*alerts\.jsonl/.test(out), 'the console alert summary');
     assert.equal(/\[error\]/.test(out), false, out);
@@ -86,7 +87,7 @@ describe('deepmad start (main job)', { skip: !hasDefaultModel && 'models/deepmad
     const sub = await subscribe(`mqtt://127.0.0.1:${mqttPort}`, 'deepmad/alerts/#');
     assert.equal((await api('POST', '/inject/dm-inj-replay')).status, 200);
     await sub.waitFor((m) => m.reduce((s, x) => s + x.payload.deepmad.count, 0) >= 11, 30000);
-    assert.ok(sub.msgs.every((m) => m.topic === 'deepmad/alerts/medium/SSH-Patator' && m.payload.src_ip === ATTACKER));
+    assert.ok(sub.msgs.every((m) => /^deepmad\/alerts\/(high|medium|low)\/[^/]+$/.test(m.topic) && m.payload.src_ip === ATTACKER));
     await sub.end();
   });
 
@@ -103,7 +104,7 @@ describe('deepmad start (main job)', { skip: !hasDefaultModel && 'models/deepmad
       // The replay inject fires again 6 s after the deploy; the digest follows the end of the capture.
       const [mail] = await smtp.waitFor(1, 40000);
       assert.deepEqual(mail.to, ['soc@example.org']);
-      assert.match(mail.subject, /^\[DeepMAD\] 11 malicious flows \(11 medium\)/);
+      assert.match(mail.subject, /^\[DeepMAD\] 11 malicious flows \(11 (high|medium|low)\)/);
       assert.match(mail.text, new RegExp(`${ATTACKER.replace(/\./g, '\\.')}: 11`));
     } finally {
       await smtp.close();
