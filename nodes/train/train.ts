@@ -41,6 +41,9 @@ const num = (v: unknown, dflt: number): number => {
 };
 const shortText = (s: string): string => (s.length > 60 ? `${s.slice(0, 57)}…` : s);
 
+/** Label cells flow meters write when nothing labelled the flow (CICFlowMeter, prc-flowmeter). */
+const PLACEHOLDER_LABELS = new Set(['NeedManualLabel', 'No Label', 'None', '']);
+
 /** Keys a classified flow carries that are outputs, not features. */
 const NOT_FEATURES = new Set(['label', 'Label', 'confidence', 'probabilities', 'model', 'malicious', 'attackProbability']);
 
@@ -80,7 +83,8 @@ export = function register(RED: NodeAPI) {
       for (const f of flows) {
         if (!f || typeof f !== 'object' || Array.isArray(f)) throw new Error('each flow must be an object keyed by column names');
         const flow = f as Record<string, unknown>;
-        const label = msgLabel ?? (typeof flow.label === 'string' ? flow.label : typeof flow.Label === 'string' ? flow.Label : null);
+        const own = [flow.label, flow.Label].find((v) => typeof v === 'string' && !PLACEHOLDER_LABELS.has(v)) as string | undefined;
+        const label = msgLabel ?? own ?? null;
         if (!label) throw new Error('no label: set msg.label, or give each flow a "label" property');
         if (!columns) {
           const ids = new Set(IDENTIFIER_COLUMNS);
@@ -145,9 +149,11 @@ export = function register(RED: NodeAPI) {
       });
     };
 
+    // one message at a time, in arrival order: a 'train' right after flows must see those flows
+    let queue: Promise<void> = Promise.resolve();
     node.on('input', (msg, send, done) => {
       const cmd = [msg.command, msg.topic, msg.payload].find((v) => v === 'train' || v === 'reset');
-      void (async () => {
+      queue = queue.then(async () => {
         try {
           if (cmd === 'reset') { reset(); idle(); done(); return; }
           if (cmd === 'train') {
@@ -164,7 +170,7 @@ export = function register(RED: NodeAPI) {
           node.status({ fill: 'red', shape: 'ring', text: shortText((err as Error).message) });
           done(err as Error);
         }
-      })();
+      });
     });
 
     node.on('close', (_removed, done) => {

@@ -1,0 +1,175 @@
+/**
+ * deepmad-classifier and deepmad-train under node-red-node-test-helper, with real inputs: flows
+ * metered by our flow meter from real captures (test/fixtures/alerts), and a forest trained here
+ * with our trainer (so the expected outputs do not depend on the shipped default model).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { meterCapture } from '../../lib/ml/capture-flows.js';
+import { datasetFromRecords } from '../../lib/ml/dataset.js';
+import { trainModel, writeModel } from '../../lib/ml/train.js';
+import { Classifier } from '../../lib/ml/classifier.js';
+import { catchNode, errorCalls, helperNode, nextMessage, recordStatus, tab, useNodeRedHelper } from '../support/node-helper.js';
+
+const fixtures = path.join(__dirname, '..', 'fixtures', 'alerts');
+const SYN_FLOOD = path.join(fixtures, 'suricata_syn-flood_crafted.pcap'); // 200 SYNs 192.0.2.10 → 198.51.100.5:443
+const SSH_GUESS = path.join(fixtures, 'zeek_ssh_sshguess.pcap'); // 11 flows 192.168.56.1 → :22
+const WIKIPEDIA = path.join(fixtures, 'zeek_wikipedia.pcap');
+const ANDROID = path.join(fixtures, 'nfstream_android.pcap');
+
+type Flow = Record<string, any>;
+let synFlows: Flow[];
+let sshFlows: Flow[];
+let wikiFlows: Flow[];
+let androidFlows: Flow[];
+let modelPath: string;
+let tmp: string;
+
+before(async () => {
+  [synFlows, sshFlows, wikiFlows, androidFlows] = await Promise.all([SYN_FLOOD, SSH_GUESS, WIKIPEDIA, ANDROID].map((f) => meterCapture(f, 'improved')));
+  const rows = [...wikiFlows, ...androidFlows, ...synFlows, ...sshFlows];
+  const labels = [...wikiFlows.map(() => 'BENIGN'), ...androidFlows.map(() => 'BENIGN'), ...synFlows.map(() => 'DoS'), ...sshFlows.map(() => 'SSH-Patator')];
+  const ds = datasetFromRecords(rows, (_r, i) => labels[i], { exclude: ['Dst Port', 'Protocol'] });
+  const res = trainModel(ds, { benignLabels: ['BENIGN'], profile: 'improved', folds: 0, name: 'node-test-forest', forest: { trees: 15, maxDepth: 12, seed: 3 } });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepmad-clf-node-'));
+  modelPath = path.join(tmp, 'forest.onnx');
+  writeModel(modelPath, res);
+});
+
+describe('deepmad-classifier', () => {
+  const h = useNodeRedHelper();
+
+  it('routes a metered SYN flood to output 2 and benign browsing to output 1, flows kept and annotated', async () => {
+    assert.equal(synFlows.length, 200);
+    // the expected verdicts, from the same model through the library
+    const clf = await Classifier.open(modelPath, { worker: false });
+    const expectSyn = await clf.classify(synFlows);
+    const expectWiki = await clf.classify(wikiFlows);
+    await clf.close();
+    assert.ok(expectSyn.every((v) => v.malicious && v.label === 'DoS'));
+    assert.ok(expectWiki.every((v) => !v.malicious && v.label === 'BENIGN'));
+
+    await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', model: modelPath, wires: [['benign'], ['bad']] }, helperNode('benign'), helperNode('bad')]);
+    const c1 = h.getNode('c1');
+    const status = recordStatus(c1);
+    await status.waitFor((s) => s.text === 'node-test-forest: ready');
+    const bad = nextMessage(h.getNode('bad'));
+    c1.receive({ topic: 'deepmad/flows', profile: 'improved', source: SYN_FLOOD, payload: synFlows });
+    const m = await bad;
+    assert.equal(m.topic, 'deepmad/flows');
+    assert.equal(m.source, SYN_FLOOD);
+    assert.equal(m.detections, 200);
+    assert.equal(m.payload.length, 200);
+    m.payload.forEach((f: Flow, i: number) => {
+      assert.equal(f['Flow ID'], synFlows[i]['Flow ID']);
+      assert.equal(f['Src IP'], '192.0.2.10');
+      assert.equal(f.label, 'DoS');
+      assert.equal(f.model, 'node-test-forest');
+      assert.equal(f.confidence, expectSyn[i].confidence);
+      assert.deepEqual(f.probabilities, expectSyn[i].probabilities);
+      assert.deepEqual(Object.keys(f.probabilities), ['BENIGN', 'DoS', 'SSH-Patator']);
+    });
+    const good = nextMessage(h.getNode('benign'));
+    c1.receive({ topic: 'deepmad/flows', payload: wikiFlows });
+    const g = await good;
+    assert.equal(g.payload.length, wikiFlows.length);
+    assert.deepEqual(g.payload.map((f: Flow) => f.label), wikiFlows.map(() => 'BENIGN'));
+    assert.deepEqual(g.payload.map((f: Flow) => f['Dst IP']), wikiFlows.map((f) => f['Dst IP']));
+    const st = await status.waitFor((s) => s.fill === 'green' && /200 detections \/ \d+ flows/.test(s.text ?? ''));
+    assert.match(st.text!, /^\d+ flows\/s · 200 detections \/ (200|\d+) flows$/);
+  });
+
+  it('a single flow object comes out as a single object on the matching output', async () => {
+    await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', model: modelPath, wires: [['benign'], ['bad']] }, helperNode('benign'), helperNode('bad')]);
+    const bad = nextMessage(h.getNode('bad'));
+    h.getNode('c1').receive({ topic: 'deepmad/flows', payload: sshFlows[0] });
+    const m = await bad;
+    assert.equal(Array.isArray(m.payload), false);
+    assert.equal(m.payload.label, 'SSH-Patator');
+    assert.equal(m.payload['Dst Port'], 22);
+  });
+
+  it('fails at deploy, naming the columns, when the card needs columns the profile does not produce', async () => {
+    const card = JSON.parse(fs.readFileSync(`${modelPath}.card.json`, 'utf8'));
+    card.columnAliases = { 'Flow Duration': 'Flow Lifetime Seconds' };
+    const cardFile = path.join(tmp, 'bad.card.json');
+    fs.writeFileSync(cardFile, JSON.stringify(card));
+    await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', model: modelPath, card: cardFile, wires: [[], []] }]);
+    const c1 = h.getNode('c1');
+    const st = await recordStatus(c1).waitFor((s) => s.fill === 'red');
+    assert.equal(st.shape, 'ring');
+    await new Promise((r) => setImmediate(r));
+    const errs = errorCalls(c1).map(([e]) => String((e as Error).message ?? e));
+    assert.equal(errs.length, 1);
+    assert.match(errs[0], /^model "node-test-forest" expects 1 column\(s\) the 'improved' flow-meter profile does not produce: Flow Lifetime Seconds\. Expected columns: Flow Lifetime Seconds, Total Fwd Packet, /);
+  });
+
+  it('fails at deploy for a missing model file', async () => {
+    await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', model: path.join(tmp, 'nope.onnx'), wires: [[], []] }]);
+    const st = await recordStatus(h.getNode('c1')).waitFor((s) => s.fill === 'red');
+    assert.match(st.text!, /^model file not found: /);
+  });
+
+  it('reports flows that lack model columns as a catchable error naming them', async () => {
+    await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', model: modelPath, wires: [[], []] }, catchNode('c9', 'caught'), helperNode('caught')]);
+    const caught = nextMessage(h.getNode('caught'));
+    const flow = { ...wikiFlows[0] };
+    delete flow['Flow IAT Max'];
+    delete flow['Idle Min'];
+    h.getNode('c1').receive({ topic: 'deepmad/flows', payload: [flow] });
+    const m = await caught;
+    assert.match(m.error.message, /missing 2 of the \d+ feature column\(s\) the model expects: Flow IAT Max, Idle Min\. Expected columns \(in order\): /);
+    assert.equal(m.error.source.id, 'c1');
+  });
+});
+
+describe('deepmad-train', () => {
+  const h = useNodeRedHelper();
+
+  it('trains on labelled flows (msg.label) on command, writes model + card + report, and the model works', async () => {
+    const out = path.join(tmp, 'trained', 'from-node.onnx');
+    await h.load(['train'], [tab(), { id: 'tr', z: 't1', type: 'deepmad-train', output: out, benign: 'BENIGN', trees: 10, folds: 3, seed: 1, wires: [['out']] }, helperNode('out')]);
+    const tr = h.getNode('tr');
+    const status = recordStatus(tr);
+    tr.receive({ payload: wikiFlows, label: 'BENIGN' });
+    tr.receive({ payload: androidFlows, label: 'BENIGN' });
+    tr.receive({ payload: synFlows, label: 'DoS' });
+    tr.receive({ payload: sshFlows.map((f) => ({ ...f, label: 'SSH-Patator' })) });
+    const total = wikiFlows.length + androidFlows.length + synFlows.length + sshFlows.length;
+    await status.waitFor((s) => s.text === `${total} labelled flows, 3 classes`);
+    const done = nextMessage(h.getNode('out'), undefined, 60000);
+    tr.receive({ topic: 'train' });
+    const m = await done;
+    assert.equal(m.topic, 'deepmad/model');
+    assert.equal(m.payload.model, out);
+    assert.equal(m.payload.rows, total);
+    assert.deepEqual(m.payload.classes, ['BENIGN', 'DoS', 'SSH-Patator']);
+    assert.deepEqual(m.payload.files, [out, `${out}.card.json`, `${out}.report.txt`, `${out}.report.json`]);
+    for (const f of m.payload.files) assert.ok(fs.existsSync(f), f);
+    assert.match(m.report, /3-fold stratified cross-validation/);
+    assert.match(m.report, /macro-F1 \d\.\d{4}/);
+    await status.waitFor((s) => s.fill === 'green' && /^trained: macro-F1 /.test(s.text ?? ''));
+    const card = JSON.parse(fs.readFileSync(`${out}.card.json`, 'utf8'));
+    assert.equal(card.profile, 'improved');
+    assert.ok(!card.columns.includes('Src IP') && !card.columns.includes('Flow ID') && card.columns.includes('Flow Duration'));
+    const clf = await Classifier.open(out, { worker: false });
+    const v = await clf.classify(synFlows.slice(0, 20));
+    await clf.close();
+    assert.deepEqual(v.map((x) => x.label), new Array(20).fill('DoS'));
+  });
+
+  it('refuses flows without a label, and training with one class', async () => {
+    await h.load(['train'], [tab(), { id: 'tr', z: 't1', type: 'deepmad-train', output: path.join(tmp, 'x.onnx'), wires: [[]] }, catchNode('c9', 'caught'), helperNode('caught')]);
+    const tr = h.getNode('tr');
+    let caught = nextMessage(h.getNode('caught'));
+    tr.receive({ payload: wikiFlows.slice(0, 2) });
+    assert.equal((await caught).error.message, 'Error: no label: set msg.label, or give each flow a "label" property');
+    tr.receive({ payload: wikiFlows.slice(0, 5), label: 'BENIGN' });
+    caught = nextMessage(h.getNode('caught'));
+    tr.receive({ command: 'train' });
+    assert.equal((await caught).error.message, 'Error: need at least two classes, got only "BENIGN"');
+  });
+});
