@@ -127,7 +127,7 @@ export = function register(RED: NodeAPI): void {
         statusTimer = undefined;
         if (closing) return;
         if (opts.mode === 'stream') node.send({ topic: 'deepmad/eof', payload: stats, source: c.source, live: true });
-        const what = opts.mode === 'files' ? `${stats.files} files` : `${shortCount(stats.packets)} pkts`;
+        const what = opts.mode === 'files' ? `${stats.files} file${stats.files === 1 ? '' : 's'}` : `${shortCount(stats.packets)} pkts`;
         node.status({ fill: 'yellow', shape: 'ring', text: `stopped: ${what}` });
       });
       node.status({ fill: 'blue', shape: 'ring', text: `starting on ${label}` });

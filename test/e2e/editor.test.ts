@@ -1,0 +1,103 @@
+// The real Node-RED editor in headless Chromium against a real runtime with our package linked:
+// every DeepMAD node is in the palette, every example imports (Import › Examples) and deploys
+// without error, and the pipeline screenshot for the README is taken.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { browserSkipReason, openEditor, type Editor } from '../support/browser.js';
+import { NodeRedRuntime, packageName, repoRoot } from '../support/runtime.js';
+import { dumpcapSkipReason, makeRequests, startHttpServer } from '../support/traffic.js';
+
+const skip = browserSkipReason();
+const SCREENSHOT = path.join(repoRoot, 'docs', 'images', 'editor-pipeline.png');
+const PIPELINE = 'dumpcap ring buffer to HDF5 - the prototype pipeline';
+
+describe('Node-RED editor in headless Chromium', { skip: skip && `skipped: ${skip}` }, () => {
+  let rt: NodeRedRuntime;
+  let ed: Editor;
+  before(async () => {
+    rt = await NodeRedRuntime.start();
+    ed = await openEditor(rt.baseUrl, { width: 1400, height: 480 });
+  });
+  after(async () => {
+    await ed?.close();
+    if (rt) await rt.stop();
+  });
+
+  it('the palette has a DeepMAD category with every node type of the package (config nodes aside)', async () => {
+    const ours = (await rt.nodeSets()).filter((s) => s.module === packageName);
+    const types = ours.flatMap((s) => s.types);
+    const categories = await ed.page.evaluate((ts) => Object.fromEntries(ts.map((t) => [t, (window as any).RED.nodes.getType(t)?.category ?? null])), types);
+    const expected = types.filter((t) => categories[t] !== 'config').sort();
+    for (const t of expected) assert.equal(categories[t], 'DeepMAD', `${t} category`);
+    assert.ok(expected.includes('deepmad-dumpcap') && expected.includes('deepmad-pcap-capture') && expected.includes('deepmad-pcap-in'));
+    assert.deepEqual((await ed.paletteTypes('DeepMAD')).sort(), expected);
+    // our icons are served (not the default arrow): each palette entry's icon URL names our file
+    const icons = await ed.page.evaluate(() => Array.from(document.querySelectorAll('.red-ui-palette-node[data-palette-type^="deepmad-"] .red-ui-palette-icon')).map((e) => (e as HTMLElement).style.backgroundImage));
+    for (const i of icons) assert.match(i, /icons\/node-red-contrib-deepmad\/deepmad-[a-z0-9-]+\.svg/);
+  });
+
+  it('every example imports from Import › Examples and deploys without error', async () => {
+    const list = (await rt.request('GET', `/library/examples/flows/${packageName}`)).body as Array<string | { fn: string }>;
+    const names = list.filter((e): e is { fn: string } => typeof e === 'object').map((e) => e.fn);
+    assert.ok(names.length >= 6, `examples: ${names.join(', ')}`);
+    for (const name of names) {
+      const mark = rt.output.length;
+      const before = ed.errors.length;
+      await ed.importExample(packageName, name);
+      await ed.deploy();
+      const expected = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', `${name}.json`), 'utf8')) as unknown[];
+      const deployed = (await rt.request('GET', '/flows')).body as unknown[];
+      // the editor gives imported nodes new ids; count is what must match (+ the editor's default tab)
+      assert.ok(deployed.length >= expected.length, `${name}: ${deployed.length} nodes deployed, example has ${expected.length}`);
+      await new Promise((r) => setTimeout(r, 300)); // start-up errors of nodes are logged right after deploy
+      assert.deepEqual(rt.errorsSince(mark), [], `${name}: runtime errors`);
+      assert.deepEqual(ed.errors.slice(before), [], `${name}: editor errors`);
+      // Start the next example from an empty workspace (two examples may hold the same broker port).
+      await rt.request('POST', '/flows', [], { 'Node-RED-Deployment-Type': 'full' });
+      await ed.page.reload({ waitUntil: 'domcontentloaded' });
+      await ed.page.waitForSelector('.red-ui-palette-node');
+    }
+  });
+
+  it(`screenshot of "${PIPELINE}" for the README`, async () => {
+    await ed.importExample(packageName, PIPELINE);
+    await ed.deploy();
+    await ed.showTab('capture → HDF5');
+    const liveSkip = dumpcapSkipReason();
+    if (!liveSkip) {
+      // Show it after a short real run, so the statuses carry numbers.
+      const flows = (await rt.request('GET', '/flows')).body as Array<{ id: string; type: string; name?: string; z?: string }>;
+      const injects = flows.filter((n) => n.type === 'inject');
+      const startId = injects.find((n) => n.name === 'start')!.id;
+      const stopId = injects.find((n) => n.name === 'stop')!.id;
+      const server = await startHttpServer();
+      try {
+        await rt.inject(startId);
+        await ed.page.waitForSelector('.red-ui-flow-node-status-label:text-matches("lo: ")', { timeout: 10000 }).catch(() => undefined);
+        await makeRequests(server.port, 5);
+        await new Promise((r) => setTimeout(r, 300));
+        await rt.inject(stopId);
+        await ed.page.waitForFunction(() => Array.from(document.querySelectorAll('.red-ui-flow-node-status-label')).some((e) => /rows →/.test(e.textContent ?? '')), undefined, { timeout: 15000 });
+      } finally {
+        await server.close();
+      }
+    }
+    await ed.page.click('#red-ui-palette-search input');
+    await ed.page.keyboard.type('deepmad');
+    await ed.page.evaluate(() => (window as any).RED.menu.setSelected('menu-item-sidebar', false));
+    await ed.page.mouse.click(700, 420); // deselect, so no node is highlighted
+    await new Promise((r) => setTimeout(r, 500));
+    // docs/images is refreshed only on request (or when missing), so test runs don't churn the repo.
+    const target = process.env.DEEPMAD_UPDATE_SCREENSHOTS || !fs.existsSync(SCREENSHOT) ? SCREENSHOT : path.join(os.tmpdir(), `deepmad-editor-${process.pid}.png`);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    await ed.page.screenshot({ path: target });
+    const png = fs.readFileSync(target);
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    assert.equal(png.readUInt32BE(16), 1400); // IHDR width
+    assert.equal(png.readUInt32BE(20), 480); // IHDR height
+    if (target !== SCREENSHOT) fs.rmSync(target);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * The real Node-RED editor in headless Chromium (Debian's /usr/bin/chromium driven by
+ * playwright-core; never a downloaded browser). Selectors are Node-RED 4.1's DOM, checked against
+ * 4.1.15 (see ../shared/notes/node-red-conventions.md §3.3).
+ *
+ *   const ed = await openEditor(rt.baseUrl);
+ *   await ed.importExample(packageName, 'pcap in - read a capture file');
+ *   await ed.deploy();
+ *   await ed.page.screenshot({ path: 'x.png' });
+ *   await ed.close();
+ */
+import fs from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+// Flags from the research notes: headless, no sandbox (CI runs as root), and no background
+// network chatter (component updates, sync, QUIC) — tests only talk to 127.0.0.1.
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+/** undefined when the browser test can run, else why not. */
+export function browserSkipReason(): string | undefined {
+  if (!fs.existsSync(CHROMIUM_PATH)) return `no Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`;
+  try {
+    require.resolve('playwright-core');
+  } catch {
+    return 'playwright-core is not installed (npm install)';
+  }
+  return undefined;
+}
+
+export interface Editor {
+  browser: Browser;
+  page: Page;
+  /** Page errors and console errors seen so far. */
+  errors: string[];
+  /** data-palette-type of every palette entry in `category`. */
+  paletteTypes(category?: string): Promise<string[]>;
+  /** Import › Examples › <module> › <name>, then confirm; the flow is added as a new tab. */
+  importExample(module: string, name: string): Promise<void>;
+  /** Presses Deploy and waits for the "Successfully deployed" notification. */
+  deploy(): Promise<void>;
+  /** Switches to the workspace tab labelled `label`. */
+  showTab(label: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openEditor(baseUrl: string, viewport = { width: 1400, height: 800 }): Promise<Editor> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  const page = await browser.newPage({ viewport });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  await page.goto(baseUrl, { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('.red-ui-palette-node', { timeout: 30000 });
+  await page.waitForSelector('#red-ui-header-button-deploy');
+
+  const ed: Editor = {
+    browser,
+    page,
+    errors,
+    async paletteTypes(category = 'DeepMAD') {
+      return page.evaluate((cat) => {
+        const out: string[] = [];
+        for (const el of Array.from(document.querySelectorAll('.red-ui-palette-category'))) {
+          const header = el.querySelector('.red-ui-palette-header');
+          if (!header || header.textContent?.trim().toLowerCase() !== cat.toLowerCase()) continue;
+          for (const n of Array.from(el.querySelectorAll('.red-ui-palette-node'))) out.push(n.getAttribute('data-palette-type') ?? '');
+        }
+        return out;
+      }, category);
+    },
+    async importExample(module, name) {
+      await page.click('#red-ui-header-button-sidemenu');
+      await page.click('#menu-item-import');
+      await page.click('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples a');
+      const pane = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+      await pane.locator('.red-ui-treeList-label-text', { hasText: module }).first().click();
+      await pane.locator('.red-ui-treeList-label-text', { hasText: name }).first().click();
+      await page.click('#red-ui-clipboard-dialog-ok');
+      await page.waitForSelector('#red-ui-clipboard-dialog', { state: 'hidden' }).catch(() => undefined);
+    },
+    async deploy() {
+      await page.click('#red-ui-header-button-deploy');
+      await page.waitForSelector('.red-ui-notification:has-text("deployed")', { timeout: 20000 });
+      // Let the notification go so the next deploy waits for its own.
+      await page.evaluate(() => document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove()));
+    },
+    async showTab(label) {
+      await page.locator('#red-ui-workspace-tabs .red-ui-tab', { hasText: label }).first().click();
+    },
+    async close() {
+      await browser.close();
+    },
+  };
+  return ed;
+}
