@@ -2,12 +2,13 @@
  * One flow-meter measurement in a fresh process, so peak RSS (getrusage maxRSS) is the meter's own.
  * argv: <mode> <pcap|count> <profile>. Modes: `meter` (rows counted), `csv` (rows formatted as CSV and
  * discarded), `flood` (<count> spoofed SYNs built as packet batches, default flow cap). Prints one
- * JSON line: packets, flows, secs (read + meter + flush, like floor.mjs's timing), maxRssMB, summary.
+ * JSON line (`worker`: reading and decoding here, metering on a worker thread): packets, flows, secs (read + meter + flush, like floor.mjs's timing), maxRssMB, summary.
  */
 import { CaptureReader } from '../lib/capture/reader.js';
 import { allocBatch } from '../lib/capture/batch-alloc.js';
 import { Flowmeter } from '../lib/flow/flowmeter.js';
 import { toCsv } from '../lib/flow/output.js';
+import { FlowmeterWorker } from '../lib/flow/worker.js';
 
 async function main(): Promise<void> {
   const [mode, input, profile = 'improved'] = process.argv.slice(2);
@@ -36,6 +37,15 @@ async function main(): Promise<void> {
       fm.push(b);
       packets += n;
     }
+  } else if (mode === 'worker') {
+    const w = new FlowmeterWorker({ profile });
+    w.on('flows', (b) => { flows += b.count; });
+    for await (const b of new CaptureReader(input)) { packets += b.count; await w.push(b); }
+    const ws = await w.close();
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+    console.log(JSON.stringify({ packets, flows, secs, maxRssMB, chars, evicted: ws.flowsEvicted, peakOpen: ws.peakOpenFlows }));
+    return;
   } else {
     for await (const b of new CaptureReader(input)) { fm.push(b); packets += b.count; }
   }

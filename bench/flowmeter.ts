@@ -39,11 +39,11 @@ export const flowmeterSection: BenchSection = {
   name: 'flowmeter',
   describe: 'Flowmeter, every feature, one thread (child process per run: time from first read to last flow, peak RSS)',
   async run(ctx) {
-    for (const [profile, mode] of [['improved', 'meter'], ['improved', 'csv'], ['cicflowmeter-4', 'meter'], ['cic-ids2017', 'meter']] as const) {
+    for (const [profile, mode] of [['improved', 'meter'], ['improved', 'worker'], ['improved', 'csv'], ['cicflowmeter-4', 'meter'], ['cic-ids2017', 'meter']] as const) {
       const r = measure(ctx.pcap, ctx.runs, [mode, ctx.pcap, profile]);
       ctx.report({
         section: 'flowmeter',
-        name: `${profile}${mode === 'csv' ? ' + CSV text' : ''}`,
+        name: `${profile}${mode === 'csv' ? ' + CSV text' : mode === 'worker' ? ', 2 threads (read | meter)' : ''}`,
         packets: r.packets,
         secs: r.secs,
         ratio: r.ratio,

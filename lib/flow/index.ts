@@ -12,3 +12,4 @@ export {
 export { getProfile, profileNames, registerProfile, DEFAULT_PROFILE } from './profiles/index.js';
 export type { FlowProfile, ProfileBehaviour, ProfileColumn } from './profile.js';
 export { javaDouble, formatIp } from './format.js';
+export { FlowmeterWorker, type FlowmeterWorkerOptions } from './worker.js';
