@@ -36,6 +36,12 @@ export interface ModelCard {
    * (e.g. {"Avg Packet Size": "Average Packet Size"}); flows are read by the mapped name
    */
   columnAliases?: Record<string, string>;
+  /**
+   * The model takes rows made by this normalize mode (e.g. 'prototype': the DeepMAD prototype's per-batch
+   * scaling, which no fixed preprocessing can express); the classifier then accepts those rows although
+   * `preprocessing` is 'none'.
+   */
+  normalizeMode?: string;
   /** how NaN/±Infinity in raw flows are mapped before preprocessing: 'zero' (default) or 'clamp' (±float32 max, NaN → 0) */
   nonFinite?: 'zero' | 'clamp';
   /** class labels in the order of the model's probability output */

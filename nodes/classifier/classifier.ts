@@ -115,7 +115,7 @@ export = function register(RED: NodeAPI) {
       let normalized = msg.normalized === true || msg.topic === 'deepmad/rows';
       if (isRowsPayload(p)) {
         // normalized rows: reorder the batch's columns into the model's order
-        if (clf.card.preprocessing.kind === 'none') {
+        if (clf.card.preprocessing.kind === 'none' && !(clf.card.normalizeMode && (p as { mode?: string }).mode === clf.card.normalizeMode)) {
           throw new Error(`model "${clf.name}" expects raw flows (its card has no preprocessing) but got normalized rows (deepmad/rows); wire the flow meter to the classifier directly`);
         }
         const idx = clf.columns.map((c) => p.columns.indexOf(c));
