@@ -118,13 +118,38 @@ function keras3Weights(file: H5File): WeightSource {
   };
 }
 
+const SUPPORTED_LAYERS = new Set(['InputLayer', 'Dropout', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'Flatten', 'Activation', 'ReLU', 'Softmax', 'Dense', 'BatchNormalization']);
+
+/**
+ * Which stored layer holds the weights of a weighted config layer. With a model config the names
+ * match. Weights-only files: a name given in the card wins; otherwise Keras 2 files list their layers
+ * in order (root `layer_names`), and Keras 3 files are matched per type (dense, dense_1, … in order).
+ */
+function weightResolver(weights: WeightSource, byName: boolean, keras3: boolean): (lc: LayerConfig, named: boolean) => string | undefined {
+  if (byName) return (lc) => String(lc.config.name);
+  const order = weights.weightedLayers();
+  let next = 0;
+  const used = new Set<string>();
+  return (lc, named) => {
+    if (named) { used.add(String(lc.config.name)); return String(lc.config.name); }
+    if (!keras3) { while (next < order.length && used.has(order[next])) next++; return order[next++]; }
+    const prefix = lc.class_name === 'Dense' ? 'dense' : 'batch_normalization';
+    const found = order.find((n) => !used.has(n) && new RegExp(`^${prefix}(_\\d+)?$`).test(n));
+    if (found) used.add(found);
+    return found;
+  };
+}
+
 /** Builds the layer list from Keras layer configs and a weight source. */
-function buildLayers(configs: LayerConfig[], weights: WeightSource, inputs: number, weightNamesFromFile: boolean): KerasLayer[] {
+function buildLayers(configs: LayerConfig[], weightOf: (lc: LayerConfig, named: boolean) => string | undefined, weights: WeightSource, inputs: number, namedInCard: boolean[] = []): KerasLayer[] {
+  for (const lc of configs) {
+    if (!SUPPORTED_LAYERS.has(lc.class_name)) {
+      throw new KerasError(`layer "${String(lc.config?.name ?? lc.class_name)}" of type ${lc.class_name} is not supported (supported: Dense, Dropout, BatchNormalization, Activation, ReLU, Softmax, InputLayer, Flatten)`);
+    }
+  }
   const out: KerasLayer[] = [];
   let width = inputs;
-  const weighted = weightNamesFromFile ? null : weights.weightedLayers();
-  let wi = 0;
-  for (const lc of configs) {
+  for (const [li, lc] of configs.entries()) {
     const cfg = lc.config ?? {};
     const name = String(cfg.name ?? lc.class_name);
     switch (lc.class_name) {
@@ -139,7 +164,7 @@ function buildLayers(configs: LayerConfig[], weights: WeightSource, inputs: numb
         break;
       }
       case 'Dense': {
-        const wname = weighted ? weighted[wi++] : name;
+        const wname = weightOf(lc, !!namedInCard[li]);
         const w = wname ? weights.layer(wname) : null;
         if (!w) throw new KerasError(`layer "${name}" (Dense): no weights found in the file`);
         const kernel = w.byName.get('kernel') ?? w.list[0];
@@ -154,7 +179,7 @@ function buildLayers(configs: LayerConfig[], weights: WeightSource, inputs: numb
         break;
       }
       case 'BatchNormalization': {
-        const wname = weighted ? weighted[wi++] : name;
+        const wname = weightOf(lc, !!namedInCard[li]);
         const w = wname ? weights.layer(wname) : null;
         if (!w) throw new KerasError(`layer "${name}" (BatchNormalization): no weights found in the file`);
         const center = cfg.center !== false;
@@ -266,7 +291,7 @@ export async function readKeras(file: string, card: Pick<ModelCard, 'columns' | 
     if (modelConfig) {
       const configs = sequentialLayers(modelConfig, file);
       const weights = keras3Vars ? keras3Weights(f) : legacyWeights(f, 'model_weights');
-      return buildLayers(configs, weights, inputs, !keras3Vars);
+      return buildLayers(configs, weightResolver(weights, true, keras3Vars), weights, inputs);
     }
     if (!card.kerasArchitecture) {
       throw new KerasError(`${file}: weights-only Keras file (no model_config); give the layer stack in the card's "kerasArchitecture" (e.g. [{"type":"Dense","units":28,"activation":"relu"},{"type":"Dropout"},…])`);
@@ -274,7 +299,7 @@ export async function readKeras(file: string, card: Pick<ModelCard, 'columns' | 
     const configs = specToConfigs(card.kerasArchitecture);
     // weights are matched to the card's weighted layers in file order
     const weights = keras3Vars ? keras3Weights(f) : legacyWeights(f, '');
-    return buildLayers(configs, weights, inputs, false);
+    return buildLayers(configs, weightResolver(weights, false, keras3Vars), weights, inputs, card.kerasArchitecture.map((l) => !!l.name));
   } finally {
     f.close();
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
@@ -297,7 +322,9 @@ export function layersToOnnx(layers: KerasLayer[], inputs: number, metadata: Rec
     nodes.push({ op, inputs: [cur], outputs: [out], attrs: op === 'Softmax' ? [attr.int('axis', -1)] : op === 'Selu' ? [attr.float('alpha', 1.6732632423543772), attr.float('gamma', 1.0507009873554805)] : [] });
     cur = out;
   };
-  for (const l of layers) {
+  for (const [li, layer] of layers.entries()) {
+    // initializer names must be unique even when card-given layers share a name
+    const l = { ...layer, name: `l${li}_${layer.name}` } as KerasLayer;
     if (l.kind === 'dense') {
       inits.push({ name: `${l.name}_kernel`, dims: [l.inputs, l.units], data: l.kernel });
       let out = next();
