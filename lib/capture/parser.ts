@@ -87,6 +87,8 @@ export class CaptureParser {
   private linkType0 = 1;
   /** pcap < 2.3 stored orig_len before incl_len (0 = never swap, 1 = always, 2 = when incl > orig, for 2.3). */
   private lengthsSwapped = 0;
+  /** Record header size: 16, or 24 in Kuznetzov's "modified pcap" (ifindex, protocol, pkt_type follow). */
+  private recordHeader = 16;
   private lastTsUs = 0;
   private byteOrders = 0; // bit 1: LE seen, bit 2: BE seen
 
@@ -236,11 +238,12 @@ export class CaptureParser {
       case State.Magic: return 4;
       case State.PcapHeader: return 24;
       case State.PcapRecords: {
-        if (avail < 16) return 16;
+        const h = this.recordHeader;
+        if (avail < h) return h;
         let incl = this.le ? u32le(buf, off + 8) : u32be(buf, off + 8);
         const orig = this.le ? u32le(buf, off + 12) : u32be(buf, off + 12);
         if (this.lengthsSwapped !== 0 && (this.lengthsSwapped === 1 || incl > orig)) incl = orig;
-        return incl > this.maxRecord ? 16 : 16 + incl; // parse() reports the bad length
+        return incl > this.maxRecord ? h : h + incl; // parse() reports the bad length
       }
       case State.Pcapng: {
         if (avail < 12) return 12;
@@ -306,7 +309,8 @@ export class CaptureParser {
     if (m === PCAP_MAGIC_US || m === PCAP_MAGIC_NS) { this.le = true; this.nano = m === PCAP_MAGIC_NS; }
     else if (m === PCAP_MAGIC_US_SWAPPED || m === PCAP_MAGIC_NS_SWAPPED) { this.le = false; this.nano = m === PCAP_MAGIC_NS_SWAPPED; }
     else if (m === PCAP_MAGIC_KUZNETZOV || u32be(buf, o) === PCAP_MAGIC_KUZNETZOV) {
-      throw this.err(0, 'Kuznetzov "modified pcap" format is not supported (convert it with: editcap -F pcap IN OUT)');
+      this.le = m === PCAP_MAGIC_KUZNETZOV;
+      this.recordHeader = 24;
     } else {
       const hex = Array.from(buf.subarray(o, o + 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
       throw this.err(0, `not a capture file: unknown magic number ${hex} (expected pcap, pcapng or gzip)`);
@@ -366,7 +370,8 @@ export class CaptureParser {
     let fracBad = false;
     let overSnap = false;
     const snap = this.snaplen === 0 ? maxRecord : this.snaplen;
-    while (o + 16 <= end) {
+    const hdr = this.recordHeader;
+    while (o + hdr <= end) {
       let sec: number, frac: number, incl: number, orig: number;
       if (le) {
         sec = (buf[o] | (buf[o + 1] << 8) | (buf[o + 2] << 16) | (buf[o + 3] << 24)) >>> 0;
@@ -388,7 +393,7 @@ export class CaptureParser {
           `packet record claims ${incl} captured bytes, more than the maximum ${maxRecord}` +
           ` (snaplen ${this.snaplen}): corrupt record header`);
       }
-      const data = o + 16;
+      const data = o + hdr;
       const next = data + incl;
       if (next > end) break;
       if (incl > snap) overSnap = true;

@@ -80,6 +80,14 @@ test('pcap 2.0-2.2 stores the lengths in the other order (libpcap rule); 2.3 swa
   assert.equal(got[0].capLen[0], frame.length);
 });
 
+test('Kuznetzov "modified pcap" (24-byte record headers) reads like the original', async () => {
+  const orig = await readAll(fixture('zeek_communityid_tcp.pcap'));
+  const mod = await readAll(fixture('zeek_communityid_tcp.modpcap'));
+  assert.equal(mod.error, null);
+  assert.equal(mod.rows.length, 12);
+  assert.deepEqual(mod.rows, orig.rows);
+});
+
 test('pcapng, little-endian, two interfaces with different if_tsresol and names', async () => {
   const r = await readAll(fixture('zeek_pcapng-multi-interface.pcapng'));
   assert.equal(r.error, null);
