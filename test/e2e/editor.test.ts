@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The real Node-RED editor in headless Chromium against a real runtime with our package linked:
 // every DeepMAD node is in the palette, every example imports (Import › Examples) and deploys
 // without error, and the pipeline screenshot for the README is taken.

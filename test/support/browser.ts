@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The real Node-RED editor in headless Chromium (Debian's /usr/bin/chromium driven by
  * playwright-core; never a downloaded browser). Selectors are Node-RED 4.1's DOM, checked against

@@ -44,7 +44,7 @@ const ACK = 16;
 const FIN = 1;
 
 /** TCP packet counts for one server port across PacketBatch-like objects. */
-export function countTcp(batches: Array<{ count: number; srcPort: ArrayLike<number>; dstPort: ArrayLike<number>; tcpFlags: ArrayLike<number>; proto: ArrayLike<number> }>, port: number) {
+export function countTcp(batches: ReadonlyArray<Record<string, any>>, port: number) {
   let clientSyn = 0, serverSynAck = 0, serverFin = 0, clientFin = 0, total = 0;
   for (const b of batches) {
     for (let i = 0; i < b.count; i++) {
