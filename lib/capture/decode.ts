@@ -110,12 +110,14 @@ export function decodeFrame(
       while (q + 4 <= end) {
         let len = buf[q] | (buf[q + 1] << 8);
         let type = buf[q + 2] | (buf[q + 3] << 8);
-        if (len < 4 && len !== 0) break;
-        if (len === 0) { // a big-endian host wrote it: swap
-          len = (buf[q] << 8) | buf[q + 1];
-          type = (buf[q + 2] << 8) | buf[q + 3];
-          if (len < 4) break;
+        if (len < 4 || q + len > end) { // maybe a big-endian host wrote it
+          const lenBe = (buf[q] << 8) | buf[q + 1];
+          if (lenBe >= 4 && q + lenBe <= end) {
+            len = lenBe;
+            type = (buf[q + 2] << 8) | buf[q + 3];
+          }
         }
+        if (len < 4) break;
         if ((type & 0x7fff) === 9) { found = q + 4; payloadEnd = Math.min(end, q + len); break; }
         q += (len + 3) & ~3;
       }
@@ -200,7 +202,7 @@ function decodeIPv4(
   if ((vihl >> 4) !== 4 || ihl < 20) { b.flags[i] |= PKT_BAD_IP; return; }
   let total = (buf[p + 2] << 8) | buf[p + 3];
   // Total length 0 is what TCP segmentation offload leaves in captures: use the frame instead.
-  if (total === 0) total = wireEnd - p;
+  if (total === 0) total = wireEnd > p ? wireEnd - p : 0;
   const fragField = (buf[p + 6] << 8) | buf[p + 7];
   const fragOff = (fragField & 0x1fff) << 3;
   const proto = buf[p + 9];
@@ -233,7 +235,7 @@ function decodeIPv6(b: PacketBatch, i: number, buf: Uint8Array, p: number, end: 
   const plen = (buf[p + 4] << 8) | buf[p + 5];
   let nh = buf[p + 6];
   // Payload length 0 means a jumbogram or TSO: take the frame.
-  const total = plen === 0 ? wireEnd - p : plen + 40;
+  const total = plen === 0 ? (wireEnd > p + 40 ? wireEnd - p : 40) : plen + 40;
   const i4 = i << 2;
   b.ipVersion[i] = 6;
   b.ttl[i] = buf[p + 7];

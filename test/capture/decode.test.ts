@@ -270,3 +270,25 @@ test('802.3 + LLC/SNAP frames carrying IPv4 are decoded; other LLC frames are co
   const stp = bytes([0x42, 0x42, 0x03], Buffer.alloc(35));
   assert.equal(decodeOne(1, ether(stp.length, stp)).r.ipVersion, 0);
 });
+
+test('NFLOG written by a big-endian host (TLV lengths in network order)', () => {
+  const pkt = ipv4({ src: '10.1.1.1', dst: '10.1.1.2', proto: 17, payload: udp(53, 5353, Buffer.alloc(6)) });
+  const tlv = (type: number, value: Buffer, le: boolean): Buffer => {
+    const padded = Buffer.concat([value, Buffer.alloc((4 - (value.length % 4)) % 4)]);
+    const h = Buffer.alloc(4);
+    if (le) { h.writeUInt16LE(4 + value.length, 0); h.writeUInt16LE(type, 2); } else { h.writeUInt16BE(4 + value.length, 0); h.writeUInt16BE(type, 2); }
+    return Buffer.concat([h, padded]);
+  };
+  for (const le of [true, false]) {
+    const frame = bytes([2, 0], u16(0), tlv(1, Buffer.alloc(4, 9), le), tlv(10, Buffer.from('prefix'), le), tlv(9, pkt, le));
+    const { r } = decodeOne(239, frame);
+    assert.deepEqual(pick(r, ['ipVersion', 'src', 'dstPort', 'payloadLen']), { ipVersion: 4, src: '10.1.1.1', dstPort: 5353, payloadLen: 6 }, `le=${le}`);
+  }
+});
+
+test('IPv4 total length 0 (TCP segmentation offload) takes the frame length', () => {
+  const seg = tcp({ sport: 1, dport: 2, flags: TCP_ACK, payload: Buffer.alloc(3000) });
+  const frame = ether(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 6, payload: seg, totalLen: 0 }));
+  const { r } = decodeOne(1, frame, { snaplen: 96 });
+  assert.deepEqual(pick(r, ['ipTotalLen', 'payloadLen', 'capLen', 'wireLen']), { ipTotalLen: 20 + 20 + 3000, payloadLen: 3000, capLen: 96, wireLen: frame.length });
+});
