@@ -125,6 +125,8 @@ export function readCardFile(file: string): ModelCard {
 export interface CompiledPreprocessing {
   offset: Float64Array;
   factor: Float64Array;
+  /** min-max: per-column span (max − min); the value is ((x − min) / span) · scale, as lib/normalize computes it */
+  span: Float64Array | null;
   /** clamp to [0, clampMax] and floor (minmax-uint8) */
   clampMax: number;
   nonFinite: 'zero' | 'clamp';
@@ -134,6 +136,7 @@ export function compilePreprocessing(card: ModelCard): CompiledPreprocessing {
   const F = card.columns.length;
   const offset = new Float64Array(F);
   const factor = new Float64Array(F).fill(1);
+  const span = card.preprocessing.kind === 'minmax-uint8' ? new Float64Array(F) : null;
   let clampMax = 0;
   const p = card.preprocessing;
   for (let f = 0; f < F; f++) {
@@ -143,7 +146,8 @@ export function compilePreprocessing(card: ModelCard): CompiledPreprocessing {
         const scale = p.scale ?? 255;
         const range = p.max[f] - p.min[f];
         offset[f] = p.min[f];
-        factor[f] = range > 0 ? scale / range : 0;
+        factor[f] = scale;
+        span![f] = range > 0 ? range : 0;
         clampMax = scale;
         break;
       }
@@ -157,7 +161,7 @@ export function compilePreprocessing(card: ModelCard): CompiledPreprocessing {
         break;
     }
   }
-  return { offset, factor, clampMax, nonFinite: card.nonFinite ?? 'zero' };
+  return { offset, factor, span, clampMax, nonFinite: card.nonFinite ?? 'zero' };
 }
 
 const F32_MAX = 3.4028234663852886e38;
@@ -168,9 +172,13 @@ export function preprocessValue(pp: CompiledPreprocessing, f: number, v: number)
     if (pp.nonFinite === 'clamp' && !Number.isNaN(v)) v = v > 0 ? F32_MAX : -F32_MAX;
     else v = 0;
   }
-  let r = (v - pp.offset[f]) * pp.factor[f];
-  if (pp.clampMax > 0) r = r <= 0 ? 0 : r >= pp.clampMax ? pp.clampMax : Math.floor(r);
-  return r;
+  if (pp.span) {
+    const s = pp.span[f];
+    if (!(s > 0)) return 0; // constant column
+    const r = ((v - pp.offset[f]) / s) * pp.factor[f];
+    return r <= 0 ? 0 : r >= pp.clampMax ? pp.clampMax : Math.floor(r);
+  }
+  return (v - pp.offset[f]) * pp.factor[f];
 }
 
 /** The flow-object key each model column is read from (aliases applied). */
