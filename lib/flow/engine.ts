@@ -100,7 +100,8 @@ export class FlowEngine {
   readonly profile: FlowProfile;
   private readonly o: EngineOptions;
   // behaviour switches, copied once
-  private readonly closeMode: number; // 0 none, 1 first-fin, 2 cic4, 3 mark-until-syn
+  private readonly closeMode: number; // 0 none, 1 first-fin, 2 cic4, 3 mark-until-syn, 4 first-fin-or-rst
+  private readonly frameLen: boolean;
   private readonly emitSingle: boolean;
   private readonly restartForward: boolean;
   private readonly synAckReverse: boolean;
@@ -153,7 +154,8 @@ export class FlowEngine {
     const p = opts.profile;
     const b = p.behaviour;
     this.profile = p;
-    this.closeMode = { none: 0, 'first-fin': 1, 'cicflowmeter-4': 2, 'mark-until-syn': 3 }[b.tcpClose];
+    this.closeMode = { none: 0, 'first-fin': 1, 'cicflowmeter-4': 2, 'mark-until-syn': 3, 'first-fin-or-rst': 4 }[b.tcpClose];
+    this.frameLen = b.lengthSource === 'frame';
     this.emitSingle = b.emitSinglePacketFlows;
     this.restartForward = b.timeoutRestartCountsForward;
     this.synAckReverse = b.synAckReversesDirection;
@@ -274,6 +276,8 @@ export class FlowEngine {
       if (l4 === 1 && mode !== 0) {
         if (mode === 1) {
           if ((tf & TCP_FIN) !== 0) closing = END_FIN;
+        } else if (mode === 4) {
+          if ((tf & (TCP_FIN | TCP_RST)) !== 0) closing = (tf & TCP_RST) !== 0 ? END_RST : END_FIN;
         } else if (mode === 2) {
           if ((tf & TCP_RST) !== 0) closing = END_RST;
           else if ((tf & TCP_FIN) !== 0) {
@@ -378,6 +382,7 @@ export class FlowEngine {
         }
       }
     }
+    if (this.frameLen) len = b.wireLen[i];
     const tf = l4 === 1 ? b.tcpFlags[i] : 0;
     const win = l4 === 1 ? b.tcpWindow[i] : this.winDefault;
 

@@ -25,16 +25,17 @@ export type FlowObject = Record<string, FlowValue>;
 interface Compiled {
   names: string[];
   headerLine: string;
-  kinds: Uint8Array; // 0 feature, 1 flowId, 2 srcIp, 3 srcPort, 4 dstIp, 5 dstPort, 6 protocol, 7 timestamp, 8 constant
+  kinds: Uint8Array; // 0 feature, 1 flowId, 2 srcIp, 3 srcPort, 4 dstIp, 5 dstPort, 6 protocol, 7 timestamp, 8 constant, 9 derived
   feat: Int32Array;
   scale: Float64Array;
   long: Uint8Array;
   constants: FlowValue[];
+  derived: Array<((feature: (name: string) => number, id: FlowIdentity, startUs: number) => FlowValue) | null>;
 }
 
 const compiled = new WeakMap<FlowProfile, Compiled>();
 const KIND: Record<string, number> = {
-  feature: 0, flowId: 1, srcIp: 2, srcPort: 3, dstIp: 4, dstPort: 5, protocol: 6, timestamp: 7, constant: 8,
+  feature: 0, flowId: 1, srcIp: 2, srcPort: 3, dstIp: 4, dstPort: 5, protocol: 6, timestamp: 7, constant: 8, derived: 9,
 };
 
 function compile(p: FlowProfile): Compiled {
@@ -46,7 +47,7 @@ function compile(p: FlowProfile): Compiled {
     names: cols.map((x) => x.header.trim()),
     headerLine: cols.map((x) => csvCell(x.header)).join(','),
     kinds: new Uint8Array(n), feat: new Int32Array(n).fill(-1), scale: new Float64Array(n).fill(1),
-    long: new Uint8Array(n), constants: new Array<FlowValue>(n).fill(''),
+    long: new Uint8Array(n), constants: new Array<FlowValue>(n).fill(''), derived: new Array(n).fill(null),
   };
   cols.forEach((col, i) => {
     c!.kinds[i] = KIND[col.source.kind];
@@ -55,6 +56,7 @@ function compile(p: FlowProfile): Compiled {
       c!.feat[i] = featureIndex(col.source.feature);
       if (TIME_SPANS.has(col.source.feature)) c!.scale[i] = p.timeScale;
     } else if (col.source.kind === 'constant') c!.constants[i] = col.source.value;
+    else if (col.source.kind === 'derived') c!.derived[i] = col.source.compute;
   });
   compiled.set(p, c);
   return c;
@@ -83,6 +85,10 @@ export function flowIdentity(b: FlowBatch, r: number): FlowIdentity {
     dstWords: b.dstAddr.subarray(r * 4, r * 4 + 4),
     ipVersion: v,
   };
+}
+
+function featureGetter(b: FlowBatch, r: number): (name: string) => number {
+  return (name) => b.features[r * NUM_FEATURES + featureIndex(name)];
 }
 
 /** Canonical feature value (µs time spans) of row r. */
@@ -123,6 +129,7 @@ export function toObjects(b: FlowBatch, p: FlowProfile, opts: ObjectOptions = {}
         case 5: v = id.dstPort; break;
         case 6: v = id.protocol; break;
         case 7: v = p.formatTimestamp(b.startUs[r]); break;
+        case 9: v = c.derived[i]!(featureGetter(b, r), id, b.startUs[r]); break;
         default: v = c.constants[i];
       }
       o[c.names[i]] = v;
@@ -153,6 +160,11 @@ export function toCsv(b: FlowBatch, p: FlowProfile): string {
       if (k === 8) { cells[i] = csvCell(String(c.constants[i])); continue; }
       if (k === 7) { cells[i] = p.formatTimestamp(b.startUs[r]); continue; }
       id ??= flowIdentity(b, r);
+      if (k === 9) {
+        const v = c.derived[i]!(featureGetter(b, r), id, b.startUs[r]);
+        cells[i] = typeof v === 'number' ? (c.long[i] ? javaLong(v) : javaDouble(v)) : csvCell(v);
+        continue;
+      }
       cells[i] = k === 1 ? p.formatFlowId(id) : k === 2 ? id.srcIp : k === 3 ? String(id.srcPort)
         : k === 4 ? id.dstIp : k === 5 ? String(id.dstPort) : String(id.protocol);
     }

@@ -14,6 +14,8 @@ export type TcpCloseMode =
   | 'cicflowmeter-4'
   /** J-engelen: FIN/RST only mark the flow; a later SYN on the same key starts the next flow. */
   | 'mark-until-syn'
+  /** The first packet with FIN or RST is added and ends the flow (the prototype's PRC flowmeter, spec §9). */
+  | 'first-fin-or-rst'
   /** FIN/RST never end a flow (timeouts and end of input only). */
   | 'none';
 
@@ -58,13 +60,23 @@ export interface ProfileBehaviour {
   payloadFromCapturedBytes: boolean;
   /** Compute the J-engelen retransmission counters. */
   countRetransmissions: boolean;
+  /**
+   * What "packet length" means in the length features: the L4 payload (every CIC tool, default) or the
+   * whole frame as captured on the wire (PRC and hieulw, spec §6.3).
+   */
+  lengthSource?: 'payload' | 'frame';
 }
 
 /** Which value a CSV column prints. */
 export type ColumnSource =
   | { kind: 'feature'; feature: string }
   | { kind: 'flowId' } | { kind: 'srcIp' } | { kind: 'srcPort' } | { kind: 'dstIp' } | { kind: 'dstPort' }
-  | { kind: 'protocol' } | { kind: 'timestamp' } | { kind: 'constant'; value: string | number };
+  | { kind: 'protocol' } | { kind: 'timestamp' } | { kind: 'constant'; value: string | number }
+  /**
+   * Computed on output from the flow's canonical features (µs units, before timeScale) and identity —
+   * for profiles whose columns are not 1:1 canonical features (e.g. a copy, a ratio, a unit change).
+   */
+  | { kind: 'derived'; compute: (feature: (name: string) => number, id: FlowIdentity, startUs: number) => number | string };
 
 /**
  * How a number prints: `long` = Java integer (rounded toward zero), `double` = Java

@@ -278,3 +278,31 @@ describe('determinism and output', () => {
     assert.equal(meter(exchange(), { profile: 'cic-ids2017' })[0].Timestamp, '02/01/2024 03:04:05');
   });
 });
+
+describe('profile extension points (how a `prc` profile plugs in without engine changes)', () => {
+  it('frame lengths, FIN-or-RST termination, seconds on output and derived columns', async () => {
+    const { improved } = await import('../../lib/flow/profiles/index.js');
+    const { columns } = await import('../../lib/flow/profiles/columns.js');
+    const { toCsv, toObjects } = await import('../../lib/flow/output.js');
+    const { Flowmeter } = await import('../../lib/flow/flowmeter.js');
+    const { batch } = await import('./synth.js');
+    const custom = {
+      ...improved,
+      name: 'custom-test',
+      behaviour: { ...improved.behaviour, lengthSource: 'frame' as const, tcpClose: 'first-fin-or-rst' as const },
+      timeScale: 1e-6,
+      columns: [
+        ...columns([['src', 'srcIp', 'd'], ['duration', 'flow_duration', 'd'], ['total_fpktl', 'totlen_fwd_pkts', 'l']]),
+        { header: 'max_biat', source: { kind: 'derived' as const, compute: (f: (n: string) => number) => f('fwd_iat_max') * 1e-6 }, format: 'double' as const },
+      ],
+    };
+    const rows: string[] = [];
+    const objs: Array<Record<string, unknown>> = [];
+    const fm = new Flowmeter({ profile: custom, onFlows: (b) => { rows.push(toCsv(b, custom)); objs.push(...toObjects(b, custom)); } });
+    fm.push(batch([conv.c2s(0, 'S'), conv.s2c(0.5, 'SA'), conv.c2s(1.5, 'PA', 100), conv.s2c(2, 'R'), conv.c2s(3, 'A')]));
+    fm.close();
+    // frames: 14 + 20 + 20 (+100) bytes; the RST ends the first flow, the last ACK starts a new one
+    assert.deepEqual(objs.map((o) => [o.src, o.duration, o.total_fpktl, o.max_biat]), [[C, 2, 54 + 154, 1.5], [C, 0, 54, 0]]);
+    assert.equal(rows.join(''), `${C},2.0,208,1.5\n${C},0.0,54,0.0\n`);
+  });
+});
