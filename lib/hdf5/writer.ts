@@ -68,6 +68,7 @@ export class Hdf5RowWriter {
   private readonly bufNum: { src_port: Uint16Array; dst_port: Uint16Array; protocol: Uint8Array };
   private sawLabel = false;
   private mode = '';
+  private strBytes = new Uint8Array(0);
 
   private constructor(private readonly h5: H5Module, private readonly opts: Hdf5WriterOptions) {
     this.blockRows = Math.max(1, Math.floor(opts.blockRows ?? 4096));
@@ -101,18 +102,27 @@ export class Hdf5RowWriter {
     const c = batch.columns.length;
     const t = batch.trace;
     if (t.label) this.sawLabel = true;
-    for (let r = 0; r < batch.rows; r++) {
-      const i = this.bufRows;
-      this.buf.set(batch.data.subarray(r * c, r * c + c), i * c);
-      this.bufStr.flow_id[i] = t.flowId[r] ?? '';
-      this.bufStr.timestamp[i] = t.timestamp[r] ?? '';
-      this.bufStr.src_ip[i] = t.srcIp[r] ?? '';
-      this.bufStr.dst_ip[i] = t.dstIp[r] ?? '';
-      this.bufStr.label[i] = t.label ? t.label[r] ?? '' : '';
-      this.bufNum.src_port[i] = t.srcPort[r];
-      this.bufNum.dst_port[i] = t.dstPort[r];
-      this.bufNum.protocol[i] = t.protocol[r];
-      this.bufRows = i + 1;
+    // Copy runs of rows up to the end of the block buffer at once.
+    let r = 0;
+    while (r < batch.rows) {
+      const at = this.bufRows;
+      const n = Math.min(batch.rows - r, this.blockRows - at);
+      this.buf.set(batch.data.subarray(r * c, (r + n) * c), at * c);
+      const s = this.bufStr;
+      for (let k = 0; k < n; k++) {
+        const i = at + k;
+        const j = r + k;
+        s.flow_id[i] = t.flowId[j] ?? '';
+        s.timestamp[i] = t.timestamp[j] ?? '';
+        s.src_ip[i] = t.srcIp[j] ?? '';
+        s.dst_ip[i] = t.dstIp[j] ?? '';
+        s.label[i] = t.label ? t.label[j] ?? '' : '';
+      }
+      copyNumbers(t.srcPort, r, n, this.bufNum.src_port, at);
+      copyNumbers(t.dstPort, r, n, this.bufNum.dst_port, at);
+      copyNumbers(t.protocol, r, n, this.bufNum.protocol, at);
+      this.bufRows = at + n;
+      r += n;
       if (this.bufRows === this.blockRows) {
         const f = this.writeBuffered();
         if (f) done.push(f);
@@ -203,16 +213,27 @@ export class Hdf5RowWriter {
           ds.write_slice([[from, to]], this.bufNum[name as keyof typeof TRACE_NUMBERS].subarray(0, n));
         } else {
           const width = TRACE_STRINGS[name as keyof typeof TRACE_STRINGS];
-          const src = this.bufStr[name as keyof typeof TRACE_STRINGS];
-          const out = new Array<string>(n);
-          for (let i = 0; i < n; i++) out[i] = fitAscii(src[i], width);
-          ds.write_slice([[from, to]], out);
+          this.writeStrings(ds, from, n, width, this.bufStr[name as keyof typeof TRACE_STRINGS]);
         }
       }
     }
     f.rows = to;
     this.totalRows += n;
     this.bufRows = 0;
+  }
+
+  /** Writes n fixed-width strings at row `from` of a 1-D string dataset already resized to hold them. */
+  private writeStrings(ds: H5Dataset, from: number, n: number, width: number, src: readonly string[]): void {
+    const bytes = packAscii(src, n, width, this.strBytes.length >= n * width ? this.strBytes : (this.strBytes = new Uint8Array(n * width)));
+    const M = this.h5.Module;
+    const ptr = M._malloc(bytes.length);
+    if (ptr === 0) throw new Error(`out of wasm memory writing ${bytes.length} bytes`);
+    try {
+      M.HEAPU8.set(bytes, ptr);
+      M.set_dataset_data(ds.file_id, ds.path, [BigInt(n)], [BigInt(from)], [1n], BigInt(ptr));
+    } finally {
+      M._free(ptr);
+    }
   }
 
   private targetPath(): string {
@@ -344,9 +365,30 @@ export class Hdf5RowWriter {
   }
 }
 
-/** Fixed-length HDF5 strings hold bytes: keep ASCII, replace the rest, cut to the width. */
-function fitAscii(s: string, width: number): string {
-  // eslint-disable-next-line no-control-regex
-  const a = /^[\x00-\x7f]*$/.test(s) ? s : s.replace(/[^\x00-\x7f]/g, '?');
-  return a.length > width ? a.slice(0, width) : a;
+/** Copies n numbers from src[from…] to dst[at…]; typed arrays in one call, plain arrays (a cloned msg) by loop. */
+function copyNumbers(src: ArrayLike<number>, from: number, n: number, dst: Uint16Array | Uint8Array, at: number): void {
+  if (ArrayBuffer.isView(src)) {
+    dst.set((src as Int32Array).subarray(from, from + n), at);
+    return;
+  }
+  for (let k = 0; k < n; k++) dst[at + k] = src[from + k] ?? 0;
+}
+
+/**
+ * Packs strings into fixed-width, NUL-padded ASCII cells (non-ASCII characters become '?', longer
+ * strings are cut). Done here rather than by h5wasm's write_slice, which allocates per string.
+ */
+function packAscii(src: readonly string[], n: number, width: number, out: Uint8Array): Uint8Array {
+  const bytes = out.length >= n * width ? out.subarray(0, n * width) : new Uint8Array(n * width);
+  bytes.fill(0);
+  for (let i = 0; i < n; i++) {
+    const s = src[i];
+    const len = Math.min(s.length, width);
+    const base = i * width;
+    for (let k = 0; k < len; k++) {
+      const c = s.charCodeAt(k);
+      bytes[base + k] = c < 128 ? c : 63;
+    }
+  }
+  return bytes;
 }

@@ -94,14 +94,21 @@ export class MinMaxAccumulator {
     this.rows++;
   }
 
-  /** Adds `rows` rows of a row-major matrix. */
+  /** Adds `rows` rows of a row-major matrix (the hot path of online fitting: no per-row work beyond compares). */
   addMatrix(data: ArrayLike<number>, rows: number): void {
-    const n = this.min.length;
-    const row = new Float64Array(n);
+    const { min, max } = this;
+    const n = min.length;
     for (let r = 0; r < rows; r++) {
-      for (let i = 0; i < n; i++) row[i] = data[r * n + i];
-      this.addRow(row);
+      const base = r * n;
+      for (let i = 0; i < n; i++) {
+        const x = data[base + i];
+        // x - x === 0 is false for NaN and ±Infinity: they never move the range.
+        if (x - x !== 0) continue;
+        if (x < min[i]) min[i] = x;
+        if (x > max[i]) max[i] = x;
+      }
     }
+    this.rows += rows;
   }
 
   /** Starts from an existing scaler (to keep learning online after a restart). */

@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { PacketBatch } from '../../lib/capture/packet-batch.js';
 import type { FlowBatch } from '../../lib/flow/flow-batch.js';
 import { Flowmeter } from '../../lib/flow/flowmeter.js';
-import { csvHeader, toCsv, toObjects, type FlowObject } from '../../lib/flow/output.js';
+import { csvHeader, toCsv, type FlowObject } from '../../lib/flow/output.js';
+import { fastFlowObjects } from './flow-objects.js';
 import { getProfile } from '../../lib/flow/profiles/index.js';
 import type { FlowProfile } from '../../lib/flow/profile.js';
 
@@ -101,7 +102,7 @@ export = function register(RED: NodeAPI) {
     const onFlows = (b: FlowBatch): void => {
       if (!profile) return;
       if (csv) csv.write(toCsv(b, profile));
-      const objs = toObjects(b, profile, { includeEndReason: !!config.endReason });
+      const objs = fastFlowObjects(b, profile, !!config.endReason);
       flowsOut += objs.length;
       if (perFlow) {
         // One message per flow, sent as one array of messages on the output (a single send call).

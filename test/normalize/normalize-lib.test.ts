@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  chooseFeatureColumns, createNormalizer, finishFit, fitScalerFromCsv, loadScaler, MinMaxAccumulator, normalizeModes,
+  chooseFeatureColumns, createNormalizer, scaleMatrix, finishFit, fitScalerFromCsv, loadScaler, MinMaxAccumulator, normalizeModes,
   registerNormalizeMode, saveScaler, scaleSpans, scaleValue, scalerToPreprocessing, splitCsvLine, validateScaler,
   type Scaler,
 } from '../../lib/normalize/index.js';
@@ -59,6 +59,19 @@ describe('scaler arithmetic', () => {
     const sp = scaleSpans([-10], [10])[0];
     assert.deepEqual([NaN, Infinity, -Infinity].map((x) => scaleValue(x, -10, sp, 'zero')), [127, 127, 127]);
     assert.deepEqual([NaN, Infinity, -Infinity].map((x) => scaleValue(x, -10, sp, 'clamp')), [127, 255, 0]);
+  });
+  it('scaleMatrix (the inlined hot loop) equals scaleValue, non-finite values and both modes included', () => {
+    const min = [0, -5, 3, 1e9];
+    const max = [255, 5, 3, 2e9];
+    const vals = [0, 1, 254.5, 255, 256, -1, NaN, Infinity, -Infinity, 2.5, -4.99, 3, 1.5e9, 7e9];
+    const rows = vals.length;
+    const m = new Float64Array(rows * 4);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < 4; i++) m[r * 4 + i] = vals[(r + i) % rows];
+    const sp = scaleSpans(min, max);
+    for (const mode of ['zero', 'clamp'] as const) {
+      const got = scaleMatrix(m, rows, min, max, mode);
+      for (let k = 0; k < rows * 4; k++) assert.equal(got[k], scaleValue(m[k], min[k % 4], sp[k % 4], mode), `${mode} ${m[k]} col ${k % 4}`);
+    }
   });
   it('agrees with the model card minmax-uint8 preprocessing (bit-exact except at exact-integer quotients)', () => {
     const min = [0, -3.5, 1e6, 7];
