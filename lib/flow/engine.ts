@@ -265,7 +265,7 @@ export class FlowEngine {
       if (ts - st[o + T_FIRST] > this.o.flowTimeoutUs) {
         this.finish(slot, END_TIMEOUT, false);
         // The next flow keeps the old orientation; J-master/J-2018 count this packet forward.
-        this.initState(st, o);
+        this.initState(st, o); this.clearRetx(slot);
         this.addPacket(b, i, l4, slot, st, o, this.restartForward ? true : fwd, true, false);
         continue;
       }
@@ -292,7 +292,7 @@ export class FlowEngine {
           if (st[o + TERMINATED] !== 0 && (tf & TCP_SYN) !== 0) {
             // Port reuse after FIN/RST: write the old flow, this SYN starts the next one (§4.2 engelen).
             this.finish(slot, END_SYN, false);
-            this.initState(st, o);
+            this.initState(st, o); this.clearRetx(slot);
             this.orient(slot, b, i, tf);
             const k = slot * KW;
             const f2 = this.keys[k] === sa0 && this.keys[k + 1] === sa1 && this.keys[k + 2] === sa2 && this.keys[k + 3] === sa3;
@@ -352,6 +352,10 @@ export class FlowEngine {
     keys[k + 4] = dst[a4]; keys[k + 5] = dst[a4 + 1]; keys[k + 6] = dst[a4 + 2]; keys[k + 7] = dst[a4 + 3];
     keys[k + K_SPORT] = reverse ? b.dstPort[i] : b.srcPort[i];
     keys[k + K_DPORT] = reverse ? b.srcPort[i] : b.dstPort[i];
+  }
+
+  private clearRetx(slot: number): void {
+    if (this.retx) this.retxRing.fill(0, slot * RETX_WORDS, slot * RETX_WORDS + RETX_WORDS);
   }
 
   private initState(st: Float64Array, o: number): void {
