@@ -13,7 +13,7 @@ import { Hdf5RowWriter } from '../lib/hdf5/writer.js';
 import { createNormalizer } from '../lib/normalize/normalizer.js';
 import { fastFlowObjects } from '../nodes/flowmeter/flow-objects.js';
 import type { BenchSection } from './harness.js';
-import { timeRuns } from './harness.js';
+import { measurePaired } from './harness.js';
 
 interface HelperNode { receive(msg: object): void; on(ev: 'input', cb: (msg: Record<string, any>) => void): void; removeListener(ev: 'input', cb: (msg: Record<string, any>) => void): void }
 interface TestHelper {
@@ -38,7 +38,7 @@ export const nodesSection: BenchSection = {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepmad-bench-nodes-'));
     try {
       let flows = 0;
-      const bare = await timeRuns(ctx.runs, async () => {
+      const bare = await measurePaired(ctx.pcap, ctx.runs, async () => {
         let n = 0;
         flows = 0;
         const fm = new Flowmeter({ profile: 'improved', onFlows: (b) => { flows += b.count; } });
@@ -46,11 +46,10 @@ export const nodesSection: BenchSection = {
         fm.close();
         return n;
       });
-      const barePps = bare.packets / bare.secs;
       ctx.report({ section: 'nodes', name: 'bare flow meter (reader + Flowmeter)', ...bare, note: `${flows.toLocaleString('en-US')} flows` });
 
       const libFile = path.join(tmp, 'lib.h5');
-      const lib = await timeRuns(ctx.runs, async () => {
+      const lib = await measurePaired(ctx.pcap, ctx.runs, async () => {
         let n = 0;
         const norm = createNormalizer({ mode: 'online' });
         const w = await Hdf5RowWriter.create({ file: libFile, existing: 'overwrite' });
@@ -60,7 +59,7 @@ export const nodesSection: BenchSection = {
         w.close();
         return n;
       });
-      ctx.report({ section: 'nodes', name: 'same pipeline as library calls', ...lib, note: `${((lib.packets / lib.secs) / barePps).toFixed(2)} × bare meter` });
+      ctx.report({ section: 'nodes', name: 'same pipeline as library calls', ...lib, note: `${(lib.ratio / bare.ratio).toFixed(2)} × bare meter` });
 
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const helper: TestHelper = require('node-red-node-test-helper');
@@ -84,7 +83,7 @@ export const nodesSection: BenchSection = {
       }
       let rows = 0;
       try {
-        const red = await timeRuns(ctx.runs, () => new Promise<number>((resolve, reject) => {
+        const red = await measurePaired(ctx.pcap, ctx.runs, () => new Promise<number>((resolve, reject) => {
           const out = helper.getNode('out');
           const timer = setTimeout(() => reject(new Error('Node-RED pipeline did not finish within 10 minutes')), 600_000);
           const onMsg = (msg: Record<string, any>) => {
@@ -97,7 +96,8 @@ export const nodesSection: BenchSection = {
           out.on('input', onMsg);
           helper.getNode('in').receive({ filename: ctx.pcap });
         }));
-        const ratio = (red.packets / red.secs) / barePps;
+        // Both rows are floor-normalised pairs, so their quotient is robust to load changes.
+        const ratio = red.ratio / bare.ratio;
         ctx.report({
           section: 'nodes', name: 'Node-RED: pcap in → flowmeter → normalize → hdf5', ...red,
           note: `${rows.toLocaleString('en-US')} rows, ${ratio.toFixed(2)} × bare meter (${ratio >= 0.5 ? 'meets' : 'MISSES'} the ≥ 0.5 goal)`,
