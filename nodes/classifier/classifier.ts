@@ -113,7 +113,15 @@ export = function register(RED: NodeAPI) {
       let single = false;
       // deepmad-normalize sends rows as a batch or, with "Output: objects", as already-scaled objects
       let normalized = msg.normalized === true || msg.topic === 'deepmad/rows';
-      if (isRowsPayload(p)) {
+      const h5file = msg.topic === 'deepmad/hdf5' ? (typeof msg.filename === 'string' ? msg.filename : p?.file) : (typeof p === 'string' && /\.(h5|hdf5)$/i.test(p) ? p : undefined);
+      if (typeof h5file === 'string') {
+        // an HDF5 file of preprocessed rows (hdf5 out's finished file, or the prototype's normed_data.h5)
+        const { readPandasModelRows } = await import('../../lib/hdf5/pandas-input.js');
+        const t = await readPandasModelRows(resolveModel(h5file), clf.columns);
+        flows = t.rows;
+        objects = t.extras;
+        normalized = true;
+      } else if (isRowsPayload(p)) {
         // normalized rows: reorder the batch's columns into the model's order
         if (clf.card.preprocessing.kind === 'none' && !(clf.card.normalizeMode && (p as { mode?: string }).mode === clf.card.normalizeMode)) {
           throw new Error(`model "${clf.name}" expects raw flows (its card has no preprocessing) but got normalized rows (deepmad/rows); wire the flow meter to the classifier directly`);
