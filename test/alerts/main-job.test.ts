@@ -100,8 +100,12 @@ describe('deepmad start (main job)', { skip: !hasDefaultModel && 'models/deepmad
       alertNode.emailTo = 'soc@example.org';
       alertNode.wires[2].push('e2e-mail');
       flows.push({ id: 'e2e-mail', type: 'e-mail', z: 'dm-tab-replay', name: '', server: '127.0.0.1', port: String(smtp.port), authtype: 'BASIC', secure: false, tls: false, x: 1200, y: 220, wires: [], credentials: { userid: 'ids@example.org', password: 'pw' } });
+      // Replay on request instead of 6 s after the deploy.
+      flows.find((n) => n.id === 'dm-inj-replay')!.once = false;
       assert.equal((await api('POST', '/flows', { flows, rev: cur.body.rev })).status, 200);
-      // The replay inject fires again 6 s after the deploy; the digest follows the end of the capture.
+      await until(() => /Started flows/.test(out.slice(out.lastIndexOf('Stopping flows'))), 'redeploy');
+      assert.equal((await api('POST', '/inject/dm-inj-replay')).status, 200);
+      // The digest follows the end of the capture.
       const [mail] = await smtp.waitFor(1, 40000);
       assert.deepEqual(mail.to, ['soc@example.org']);
       assert.match(mail.subject, /^\[DeepMAD\] 11 malicious flows \(11 (high|medium|low)\)/);
