@@ -4,6 +4,7 @@
  * Files mode: one message per completed capture file, for deepmad-pcap-in.
  * Also serves GET /deepmad/dumpcap/interfaces for the edit dialog's interface list.
  */
+import path from 'node:path';
 import { CaptureSetupError } from '../../lib/capture/capture-errors.js';
 import { DumpcapCapture, findDumpcap, listInterfaces, type DumpcapCaptureOptions } from '../../lib/capture/live-dumpcap.js';
 import type { PacketBatch } from '../../lib/capture/packet-batch.js';
@@ -65,8 +66,14 @@ function optionsFromConfig(c: DumpcapNodeConfig, userDir: string | undefined): D
 export = function register(RED: NodeAPI): void {
   adminGet(RED, '/deepmad/dumpcap/interfaces', 'deepmad-dumpcap.read', (req, res) => {
     let dumpcap: string;
+    const asked = req.query.dumpcap;
+    // Read access to the editor must not mean "run any program": only a file named dumpcap is run.
+    if (asked && !/^dumpcap(\.exe)?$/i.test(path.basename(asked))) {
+      res.json({ dumpcap: null, interfaces: [], error: `${asked} is not a dumpcap executable (the file must be named dumpcap)` });
+      return;
+    }
     try {
-      dumpcap = findDumpcap(req.query.dumpcap);
+      dumpcap = findDumpcap(asked);
     } catch (err) {
       res.json({ dumpcap: null, interfaces: [], error: (err as Error).message });
       return;

@@ -99,6 +99,8 @@ describe('deepmad-dumpcap', () => {
     const missing = await h.request().get('/deepmad/dumpcap/interfaces').query({ dumpcap: '/nonexistent/dumpcap' }).expect(200);
     assert.equal(missing.body.dumpcap, null);
     assert.match(missing.body.error, /dumpcap not found at \/nonexistent\/dumpcap/);
+    const other = await h.request().get('/deepmad/dumpcap/interfaces').query({ dumpcap: '/bin/sh' }).expect(200);
+    assert.deepEqual(other.body, { dumpcap: null, interfaces: [], error: '/bin/sh is not a dumpcap executable (the file must be named dumpcap)' });
   });
 
   describe('live on lo', { skip: liveSkip && `skipped: ${liveSkip}` }, () => {
