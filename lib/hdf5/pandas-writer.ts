@@ -66,7 +66,8 @@ export class PandasTableWriter {
   get finishedFiles(): readonly Hdf5FileSummary[] { return this.finished; }
 
   append(batch: NormalizedBatch): Hdf5FileSummary[] {
-    if (this.closed) throw new Error('pandas writer is closed');
+    // after close() (end of a capture) more rows append to the same file again, like Hdf5RowWriter
+    this.closed = false;
     if (batch.rows === 0) return [];
     // the index continues after the rows already stored or pending, so it stays unique per file
     this.pending.push(batchToPandasFrame(batch, { indexOffset: this.rowsInFile + this.pendingRows, withTrace: !!this.opts.trace }));
@@ -106,7 +107,7 @@ export class PandasTableWriter {
     if (this.closed) return [];
     const done = this.flush();
     this.closed = true;
-    if (this.signature !== null) {
+    if (this.signature !== null && !done.some((d) => d.file === this.file)) {
       const s = this.summary();
       this.finished.push(s);
       done.push(s);

@@ -3,6 +3,7 @@
  * (`deepmad/rows`, a NormalizedBatch). All logic lives in lib/normalize; this file maps the editor
  * config and Node-RED events onto it.
  */
+import path from 'node:path';
 import { batchToObjects, createNormalizer, type FlowRecord, type NonFinite, type Normalizer } from '../../lib/normalize/index.js';
 
 type Msg = Record<string, any>;
@@ -18,6 +19,7 @@ interface RedNode {
 }
 interface NodeAPI {
   nodes: { createNode(node: object, config: object): void; registerType(type: string, ctor: unknown): void };
+  settings: { userDir?: string };
 }
 
 interface NormalizeConfig {
@@ -53,13 +55,16 @@ export = function register(RED: NodeAPI) {
     const mode = config.mode || 'scaler';
     const output = config.output === 'objects' ? 'objects' : 'batch';
     const keepFlows = config.keepFlows !== false;
+    // Relative paths are relative to the Node-RED user directory, like the file nodes'.
+    const rawFile = (config.scalerFile ?? '').trim();
+    const scalerFile = rawFile && !path.isAbsolute(rawFile) ? path.resolve(RED.settings.userDir ?? process.cwd(), rawFile) : rawFile;
     let rows = 0;
     let normalizer: Normalizer | null = null;
     let setupError: Error | null = null;
     try {
       normalizer = createNormalizer({
         mode,
-        scalerFile: config.scalerFile?.trim() || undefined,
+        scalerFile: scalerFile || undefined,
         columns: parseList(config.columns),
         drop: parseList(config.drop),
         keepIdentity: !!config.keepIdentity,
@@ -82,7 +87,7 @@ export = function register(RED: NodeAPI) {
       }
     };
     const saveEveryMs = num(config.saveEvery, 60) * 1000;
-    const timer = mode === 'online' && config.scalerFile && saveEveryMs > 0 ? setInterval(save, saveEveryMs) : null;
+    const timer = mode === 'online' && scalerFile && saveEveryMs > 0 ? setInterval(save, saveEveryMs) : null;
     timer?.unref?.();
 
     node.on('input', (msg, send, done) => {

@@ -50,6 +50,10 @@ describe('PandasTableWriter', () => {
     const second = await readPandasTable(path.join(tmp, 'w-1.h5'));
     assert.equal(second.columns.find((x) => x.name === 'URG Flag Count')?.dtype, 'uint8');
     assert.deepEqual(Array.from(second.index), [0, 1]);
+    // rows after close() (the next capture) append to the same file
+    w.append(c);
+    assert.deepEqual(w.close().map((s) => [path.basename(s.file), s.rows]), [['w-1.h5', 4]]);
+    assert.deepEqual(Array.from((await readPandasTable(path.join(tmp, 'w-1.h5'))).index), [0, 1, 2, 3]);
   });
 });
 
