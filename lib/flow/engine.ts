@@ -630,11 +630,11 @@ export class FlowEngine {
       f[r + F.subflow_bwd_pkts] = nb; f[r + F.subflow_bwd_byts] = bb;
     } else {
       const sf = st[o + SF_COUNT];
-      const div = sm === 1 ? (x: number) => Math.floor(x / sf) : (x: number) => x / sf;
-      f[r + F.subflow_fwd_pkts] = sf > 0 ? div(nf) : 0;
-      f[r + F.subflow_fwd_byts] = sf > 0 ? div(fb) : 0;
-      f[r + F.subflow_bwd_pkts] = sf > 0 ? div(nb) : 0;
-      f[r + F.subflow_bwd_byts] = sf > 0 ? div(bb) : 0;
+      const fl = sm === 1;
+      f[r + F.subflow_fwd_pkts] = sf > 0 ? (fl ? Math.floor(nf / sf) : nf / sf) : 0;
+      f[r + F.subflow_fwd_byts] = sf > 0 ? (fl ? Math.floor(fb / sf) : fb / sf) : 0;
+      f[r + F.subflow_bwd_pkts] = sf > 0 ? (fl ? Math.floor(nb / sf) : nb / sf) : 0;
+      f[r + F.subflow_bwd_byts] = sf > 0 ? (fl ? Math.floor(bb / sf) : bb / sf) : 0;
     }
     f[r + F.init_fwd_win_byts] = st[o + INIT_WIN_FWD];
     f[r + F.init_bwd_win_byts] = st[o + INIT_WIN_BWD];
