@@ -81,6 +81,8 @@ export const nodesSection: BenchSection = {
         const wrapped = proto?.[m]?.wrappedMethod;
         if (proto && typeof wrapped === 'function') proto[m] = wrapped as { wrappedMethod?: unknown };
       }
+      const log = (helper as unknown as { _log?: Record<string, { wrappedMethod?: unknown }> })._log;
+      if (log && typeof log.log?.wrappedMethod === 'function') log.log = log.log.wrappedMethod as { wrappedMethod?: unknown };
       let rows = 0;
       try {
         const red = await measurePaired(ctx.pcap, ctx.runs, () => new Promise<number>((resolve, reject) => {

@@ -89,12 +89,21 @@ function rowReader(keys: readonly string[]): RowReader {
  * Reads the feature values of `flows` into a row-major Float64Array, columns in `keys` order.
  * `keys` are the flow-side property names (already resolved).
  */
-export function extractMatrix(flows: readonly FlowRecord[], keys: readonly string[]): Float64Array {
+export function extractMatrix(flows: readonly FlowRecord[], keys: readonly string[], into?: Float64Array): Float64Array {
   const c = keys.length;
-  const m = new Float64Array(flows.length * c);
+  const m = into && into.length >= flows.length * c ? into.subarray(0, flows.length * c) : new Float64Array(flows.length * c);
   const read = rowReader(keys);
   for (let r = 0; r < flows.length; r++) read(flows[r], m, r * c, toNumber);
   return m;
+}
+
+// One scratch matrix reused by every normalize() call (they are synchronous and never nested): the
+// raw values only live until they are scaled, so allocating ~0.7 MB per 1000-flow batch is pure GC load.
+let scratch = new Float64Array(0);
+function scratchMatrix(flows: readonly FlowRecord[], keys: readonly string[]): Float64Array {
+  const need = flows.length * keys.length;
+  if (scratch.length < need) scratch = new Float64Array(Math.max(need, scratch.length * 2));
+  return extractMatrix(flows, keys, scratch);
 }
 
 /** Scales a row-major matrix with per-column min and max into a new uint8 matrix (`scaleValue`, inlined). */
@@ -157,7 +166,7 @@ class ScalerNormalizer implements Normalizer {
   normalize(flows: readonly FlowRecord[]): NormalizedBatch {
     if (flows.length === 0) return emptyBatch(this.mode, this.fixed.columns);
     const keys = this.binding.keysFor(flows[0]);
-    const m = extractMatrix(flows, keys);
+    const m = scratchMatrix(flows, keys);
     return {
       columns: [...this.fixed.columns], rows: flows.length, data: scaleMatrix(m, flows.length, this.min, this.max, this.fixed.nonFinite),
       trace: extractTrace(flows), mode: this.mode,
@@ -189,7 +198,7 @@ class OnlineNormalizer implements Normalizer {
     }
     const acc = this.acc;
     const keys = this.binding.keysFor(flows[0]);
-    const m = extractMatrix(flows, keys);
+    const m = scratchMatrix(flows, keys);
     const limit = this.options.freezeAfterRows ?? 0;
     if (!(limit > 0 && acc.rows >= limit)) {
       const take = limit > 0 ? Math.min(flows.length, limit - acc.rows) : flows.length;
@@ -230,7 +239,7 @@ class BatchNormalizer implements Normalizer {
     }
     const cols = this.binding.columns;
     const keys = this.binding.keysFor(flows[0]);
-    const m = extractMatrix(flows, keys);
+    const m = scratchMatrix(flows, keys);
     const acc = new MinMaxAccumulator(cols);
     acc.addMatrix(m, flows.length);
     return {
