@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const SHARED = path.resolve(__dirname, '../../../shared');
 export const BENCH_PCAP = process.env.DEEPMAD_BENCH_PCAP ?? '/tmp/bench.pcap';
@@ -34,6 +35,8 @@ export interface BenchRow {
   secs: number;
   /** Median ratio to floor runs paired with this row's runs (else packets/s ÷ the start-of-run floor). */
   ratio?: number;
+  /** Same, from CPU time (user + system) instead of wall-clock time. */
+  cpuRatio?: number;
   /** Extra notes (flows, RSS…). */
   note?: string;
 }
@@ -59,12 +62,21 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** One floor.mjs run as a child process: its own timing of the walk (start-up excluded). */
-export function floorOnce(pcap: string): { packets: number; secs: number } {
+/**
+ * One floor.mjs run as a child process: its own wall timing of the walk (start-up excluded), plus
+ * the CPU time (user + system, all threads) the walk used, taken around an import of floor.mjs.
+ * CPU time is what stays comparable when other work competes for the cores.
+ */
+export function floorOnce(pcap: string): { packets: number; secs: number; cpuSecs: number } {
   const floor = path.join(SHARED, 'bench', 'floor.mjs');
-  const out = execFileSync(process.execPath, [floor, pcap], { encoding: 'utf8' });
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { packets: number; secs: number };
-  return { packets: r.packets, secs: r.secs };
+  // floor.mjs reads process.argv[2]; with -e the argv is [node, ...extra], so pad one slot.
+  const wrapper = `const c0 = process.cpuUsage(); await import(${JSON.stringify(pathToFileURL(floor).href)});
+    const c = process.cpuUsage(c0); console.log(JSON.stringify({ cpuSecs: (c.user + c.system) / 1e6 }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', wrapper, '-', pcap], { encoding: 'utf8' });
+  const lines = out.trim().split('\n');
+  const r = JSON.parse(lines[lines.length - 2]) as { packets: number; secs: number };
+  const c = JSON.parse(lines[lines.length - 1]) as { cpuSecs: number };
+  return { packets: r.packets, secs: r.secs, cpuSecs: c.cpuSecs };
 }
 
 /** Run floor.mjs `runs` times (after one warm-up) and return the median packets/s. */
@@ -78,23 +90,27 @@ export function measureFloor(pcap: string, runs: number): { pps: number; packets
   return { pps: results[0].packets / secs, packets: results[0].packets, secs };
 }
 
-/** BenchContext.measure: paired floor/subject runs, median ratio. */
+/** BenchContext.measure: paired floor/subject runs, median ratios of wall-clock and of CPU time. */
 export async function measurePaired(
   pcap: string, runs: number, fn: () => Promise<number> | number,
-): Promise<{ packets: number; secs: number; ratio: number }> {
+): Promise<{ packets: number; secs: number; ratio: number; cpuRatio: number }> {
   let packets = await fn(); // warm-up
   const times: number[] = [];
   const ratios: number[] = [];
+  const cpuRatios: number[] = [];
   for (let k = 0; k < runs; k++) {
     const f = floorOnce(pcap);
     (globalThis as { gc?: () => void }).gc?.();
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     packets = await fn();
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const c = process.cpuUsage(c0);
     times.push(secs);
-    ratios.push((packets / secs) / (f.packets / f.secs));
+    ratios.push(f.secs / secs * (packets / f.packets));
+    cpuRatios.push(f.cpuSecs / ((c.user + c.system) / 1e6) * (packets / f.packets));
   }
-  return { packets, secs: median(times), ratio: median(ratios) };
+  return { packets, secs: median(times), ratio: median(ratios), cpuRatio: median(cpuRatios) };
 }
 
 /** Time `fn` (one warm-up, then `runs` timed calls); it returns the packet count it processed. */
@@ -113,6 +129,7 @@ export async function timeRuns(runs: number, fn: () => Promise<number> | number)
 export function formatRow(r: BenchRow, floorPps: number): string {
   const pps = r.packets / r.secs;
   const ratio = r.ratio ?? pps / floorPps;
-  return `${`${r.section}: ${r.name}`.padEnd(56)} ${(pps / 1e6).toFixed(2).padStart(6)} M pkt/s  ${ratio.toFixed(2).padStart(5)} × floor` +
+  const cpu = r.cpuRatio !== undefined ? `  ${r.cpuRatio.toFixed(2).padStart(5)} × floor CPU` : '';
+  return `${`${r.section}: ${r.name}`.padEnd(56)} ${(pps / 1e6).toFixed(2).padStart(6)} M pkt/s  ${ratio.toFixed(2).padStart(5)} × floor${cpu}` +
     `  (${r.packets.toLocaleString('en-US')} pkts, ${r.secs.toFixed(3)} s${r.note ? `, ${r.note}` : ''})`;
 }
