@@ -56,7 +56,7 @@ export interface FlowmeterOptions {
   outfile?: string;
 }
 
-/** Offline sweep cadence in packet time (one pass over the table): a quarter of the idle timeout, at least 10 s. */
+/** Offline sweep cadence in packet time (one pass over the table): half the idle timeout, at least 10 s. */
 const MIN_SWEEP_EVERY_US = 10e6;
 
 export class Flowmeter extends EventEmitter {
@@ -85,7 +85,7 @@ export class Flowmeter extends EventEmitter {
     const maxFlows = Math.floor(num(opts.maxFlows, DEFAULT_MAX_FLOWS, 'maxFlows', 1));
     const batchSize = Math.floor(num(opts.batchSize, 1024, 'batchSize', 1));
     this.live = !!opts.live;
-    this.sweepEveryUs = Math.max(MIN_SWEEP_EVERY_US, (idleTimeout * 1e6) / 4);
+    this.sweepEveryUs = Math.max(MIN_SWEEP_EVERY_US, (idleTimeout * 1e6) / 2);
     const engineOptions = {
       profile: this.profile,
       flowTimeoutUs: flowTimeout * 1e6,
