@@ -38,19 +38,29 @@ export interface FlowBatch {
 }
 
 export function allocFlowBatch(profile: string, capacity: number): FlowBatch {
+  // One ArrayBuffer for every column (one allocation per batch; one buffer to transfer to/from a worker),
+  // widest element type first so every view is aligned.
+  const n = capacity;
+  const ab = new ArrayBuffer(n * (8 * (NUM_FEATURES + 2) + 4 * 8 + 2 * 2 + 3));
+  let at = 0;
+  const take = <T>(Ctor: new (b: ArrayBuffer, o: number, l: number) => T, len: number, width: number): T => {
+    const v = new Ctor(ab, at, len);
+    at += len * width;
+    return v;
+  };
   return {
     profile,
     count: 0,
-    features: new Float64Array(capacity * NUM_FEATURES),
-    srcAddr: new Uint32Array(capacity * 4),
-    dstAddr: new Uint32Array(capacity * 4),
-    srcPort: new Uint16Array(capacity),
-    dstPort: new Uint16Array(capacity),
-    protocol: new Uint8Array(capacity),
-    ipVersion: new Uint8Array(capacity),
-    startUs: new Float64Array(capacity),
-    lastUs: new Float64Array(capacity),
-    endReason: new Uint8Array(capacity),
+    features: take(Float64Array, n * NUM_FEATURES, 8),
+    startUs: take(Float64Array, n, 8),
+    lastUs: take(Float64Array, n, 8),
+    srcAddr: take(Uint32Array, n * 4, 4),
+    dstAddr: take(Uint32Array, n * 4, 4),
+    srcPort: take(Uint16Array, n, 2),
+    dstPort: take(Uint16Array, n, 2),
+    protocol: take(Uint8Array, n, 1),
+    ipVersion: take(Uint8Array, n, 1),
+    endReason: take(Uint8Array, n, 1),
   };
 }
 

@@ -11,8 +11,8 @@ import { Flowmeter, type FlowmeterOptions } from './flowmeter.js';
 type In = { type: 'push'; batch: PacketBatch } | { type: 'flush' } | { type: 'close' };
 
 function transferList(b: FlowBatch): ArrayBuffer[] {
-  return [b.features, b.srcAddr, b.dstAddr, b.srcPort, b.dstPort, b.protocol, b.ipVersion, b.startUs, b.lastUs, b.endReason]
-    .map((a) => a.buffer as ArrayBuffer);
+  const all = [b.features, b.srcAddr, b.dstAddr, b.srcPort, b.dstPort, b.protocol, b.ipVersion, b.startUs, b.lastUs, b.endReason];
+  return [...new Set(all.map((a) => a.buffer as ArrayBuffer))];
 }
 
 const port = parentPort!;
