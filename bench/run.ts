@@ -11,11 +11,13 @@ import { ensureBenchPcap, formatRow, measureFloor, measurePaired, type BenchCont
 import { readerSection } from './reader.js';
 import { nodesSection } from './nodes.js';
 import { flowmeterSection } from './flowmeter.js';
+import { classifierSection } from './classifier.js';
 
 const SECTIONS: BenchSection[] = [
   readerSection,
   nodesSection,
   flowmeterSection,
+  classifierSection,
 ];
 
 async function main(): Promise<number> {

@@ -106,10 +106,12 @@ export class Classifier {
 
   /** Classifies flows; `normalized` marks objects whose values are already preprocessed. */
   async classify(flows: FlowInput[], opts: { normalized?: boolean } = {}): Promise<Verdict[]> {
-    const probs = await this.probabilities(flows, opts);
     const C = this.labels.length;
     const out: Verdict[] = new Array(flows.length);
-    for (let i = 0; i < flows.length; i++) out[i] = this.verdict(probs.subarray(i * C, i * C + C));
+    // verdicts are built per batch as its probabilities arrive, so no single step handles all rows
+    await this.forEachBatch(flows, opts.normalized ?? false, (start, p) => {
+      for (let i = 0; i < p.length / C; i++) out[start + i] = this.verdict(p.subarray(i * C, i * C + C));
+    });
     return out;
   }
 
@@ -117,19 +119,23 @@ export class Classifier {
   async probabilities(flows: FlowInput[], opts: { normalized?: boolean } = {}): Promise<Float32Array> {
     const C = this.labels.length;
     const out = new Float32Array(flows.length * C);
-    if (flows.length === 0) return out;
+    await this.forEachBatch(flows, opts.normalized ?? false, (start, p) => out.set(p, start * C));
+    return out;
+  }
+
+  private async forEachBatch(flows: FlowInput[], normalized: boolean, onBatch: (start: number, p: Float32Array) => void): Promise<void> {
+    if (flows.length === 0) return;
     this.checkColumns(flows[0]);
     const pending: Promise<void>[] = [];
     for (let start = 0; start < flows.length; start += this.batchSize) {
       const end = Math.min(flows.length, start + this.batchSize);
-      const x = this.matrix(flows, start, end, opts.normalized ?? false);
-      pending.push(this.runBatch(x, end - start).then((p) => out.set(p, start * C)));
+      const x = this.matrix(flows, start, end, normalized);
+      pending.push(this.runBatch(x, end - start).then((p) => onBatch(start, p)));
       // let timers and I/O run between batches; keep at most two batches in flight
       if (pending.length >= 2) await pending.shift();
       if (end < flows.length) await yieldToLoop();
     }
     await Promise.all(pending);
-    return out;
   }
 
   /** Probabilities for an already-preprocessed row-major matrix. */
