@@ -67,16 +67,16 @@ export function median(xs: number[]): number {
  * the CPU time (user + system, all threads) the walk used, taken around an import of floor.mjs.
  * CPU time is what stays comparable when other work competes for the cores.
  */
-export function floorOnce(pcap: string): { packets: number; secs: number; cpuSecs: number } {
+export function floorOnce(pcap: string): { packets: number; secs: number; cpuSecs: number; acc: number } {
   const floor = path.join(SHARED, 'bench', 'floor.mjs');
   // floor.mjs reads process.argv[2]; with -e the argv is [node, ...extra], so pad one slot.
   const wrapper = `const c0 = process.cpuUsage(); await import(${JSON.stringify(pathToFileURL(floor).href)});
     const c = process.cpuUsage(c0); console.log(JSON.stringify({ cpuSecs: (c.user + c.system) / 1e6 }));`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', wrapper, '-', pcap], { encoding: 'utf8' });
   const lines = out.trim().split('\n');
-  const r = JSON.parse(lines[lines.length - 2]) as { packets: number; secs: number };
+  const r = JSON.parse(lines[lines.length - 2]) as { packets: number; secs: number; acc: number };
   const c = JSON.parse(lines[lines.length - 1]) as { cpuSecs: number };
-  return { packets: r.packets, secs: r.secs, cpuSecs: c.cpuSecs };
+  return { packets: r.packets, secs: r.secs, cpuSecs: c.cpuSecs, acc: r.acc };
 }
 
 /** Run floor.mjs `runs` times (after one warm-up) and return the median packets/s. */

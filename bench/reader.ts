@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { CaptureReader, readCaptureFileSync } from '../lib/capture/reader.js';
 import type { BenchSection } from './harness.js';
+import { floorOnce } from './harness.js';
 
 /** The same capture as pcapng (made once with editcap when Wireshark's tools are installed). */
 function pcapngTwin(pcap: string): string | null {
@@ -52,5 +53,15 @@ export const readerSection: BenchSection = {
       console.log('reader: pcapng row skipped (editcap not installed)');
     }
     if (checksum === 42) console.log('');
+    // Untimed: the decoded IPv4 5-tuples fold to the same checksum floor.mjs computes.
+    let acc = 0;
+    readCaptureFileSync(ctx.pcap, { onBatch: (b) => {
+      for (let i = 0; i < b.count; i++) {
+        if (b.ipVersion[i] !== 4) continue;
+        acc = (acc + (b.srcAddr[i * 4] ^ b.dstAddr[i * 4] ^ ((b.srcPort[i] << 16) | b.dstPort[i]) ^ b.proto[i])) | 0;
+      }
+    } });
+    const f = floorOnce(ctx.pcap);
+    console.log(`reader: 5-tuple checksum ${acc} ${acc === f.acc ? 'equals' : `DIFFERS from`} floor.mjs's ${f.acc}`);
   },
 };
