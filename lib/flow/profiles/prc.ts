@@ -43,6 +43,12 @@ export function pyFloat(x: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const ax = Math.abs(x);
+  if (ax >= 1e-4 && ax < 1e16) {
+    // fast path: JS and Python agree on the digits and both use fixed notation in this range
+    const js = String(x);
+    return js.includes('.') ? js : `${js}.0`;
+  }
   const [mant, expStr] = x.toExponential().split('e'); // shortest digits, like repr
   const exp = Number(expStr);
   const neg = mant.startsWith('-');
