@@ -101,24 +101,16 @@ function prcObjects(b: FlowBatch): FlowObject[] {
 
 function prcCsv(b: FlowBatch): string {
   if (!isPrcBatch(b)) throw new Error("profile 'prc': this flow batch was not made by the prc engine");
-  const { values, kinds } = b.prc;
-  const lines: string[] = new Array(b.count);
-  const cells: string[] = new Array(PRC_COLUMNS.length);
+  const { values, kinds, flow, src, dst, protocol } = b.prc;
+  let out = '';
   for (let r = 0; r < b.count; r++) {
-    let k = r * PRC_NUMERIC;
-    PRC_COLUMNS.forEach((name, i) => {
-      switch (name) {
-        case 'flow': cells[i] = b.prc.flow[r]; break;
-        case 'src': cells[i] = b.prc.src[r]; break;
-        case 'dst': cells[i] = b.prc.dst[r]; break;
-        case 'protocol': cells[i] = b.prc.protocol[r]; break;
-        case 'label': cells[i] = 'None'; break;
-        default: cells[i] = formatCell(values[k], kinds[k]); k++;
-      }
-    });
-    lines[r] = cells.join(',');
+    // fixed layout: flow,src,src_port,dst,dst_port,protocol, then numbers, then label
+    const k = r * PRC_NUMERIC;
+    let line = `${flow[r]},${src[r]},${formatCell(values[k], kinds[k])},${dst[r]},${formatCell(values[k + 1], kinds[k + 1])},${protocol[r]}`;
+    for (let j = 2; j < PRC_NUMERIC; j++) line += ',' + formatCell(values[k + j], kinds[k + j]);
+    out += line + ',None\n';
   }
-  return b.count ? `${lines.join('\n')}\n` : '';
+  return out;
 }
 
 const columns: ProfileColumn[] = PRC_COLUMNS.map((header) => ({ header, source: { kind: 'constant', value: '' }, format: 'double' }));
