@@ -39,7 +39,7 @@ const SF_COUNT = 75, SF_LAST = 76;
 const B_START = 0, B_CNT_H = 1, B_SIZE_H = 2, B_LAST = 3, B_STATES = 4, B_PKTS = 5, B_BYTES = 6, B_DUR = 7;
 const BULK_FWD = 77, BULK_BWD = 85;
 const FIN_FWD = 93, TERMINATED = 94, ICMP_TYPE = 95, ICMP_CODE = 96, RETX_FWD = 97, RETX_BWD = 98;
-const INIT_FWD_SET = 99, INIT_BWD_SET = 100, RETX_POS = 101, REFERENCED = 102;
+const INIT_BWD_SET = 100, RETX_POS = 101, REFERENCED = 102;
 const NS = 103;
 
 // ---- key layout (Uint32 words per slot) ----
@@ -418,8 +418,10 @@ export class FlowEngine {
       statAdd(st, o + S_FWD_LEN, n, len);
       st[o + FWD_BYTES] += len;
       st[o + FWD_HDR] += hdr;
-      if (n === 1) { st[o + SEG_MIN_FWD] = hdr; } else if (hdr < st[o + SEG_MIN_FWD]) st[o + SEG_MIN_FWD] = hdr;
-      if (st[o + INIT_FWD_SET] === 0) { st[o + INIT_FWD_SET] = 1; st[o + INIT_WIN_FWD] = win; }
+      // Like their backward twins, the forward minimum header and initial window are only initialised by
+      // the flow's first packet (Java firstPacket): a flow that starts backward (SYN-ACK reversal) keeps 0.
+      if (first) { st[o + SEG_MIN_FWD] = hdr; st[o + INIT_WIN_FWD] = win; }
+      else if (hdr < st[o + SEG_MIN_FWD]) st[o + SEG_MIN_FWD] = hdr;
       if (len >= 1 && !(first && this.actSkipFirst)) st[o + ACT_FWD] += 1;
       if (tf !== 0 && (first || !this.pshUrgFirstOnly)) {
         if ((tf & TCP_PSH) !== 0) st[o + FWD_PSH] += 1;

@@ -211,8 +211,13 @@ describe('TCP FIN/RST handling per profile (§4.2, §4.3)', () => {
     assert.deepEqual(counts(meter(p), 'Total Fwd Packet', 'Total Bwd packets'), [[5, 3, 'syn', 40000], [1, 1, 'eof', 40000]]);
   });
   it('improved: a flow that starts with a SYN-ACK takes the receiver as its source', () => {
-    const [f] = meter([conv.s2c(0, 'SA')]);
-    assert.deepEqual([f['Src IP'], f['Src Port'], f['Total Fwd Packet'], f['Total Bwd packets'], f['Bwd Seg Size Min']], [C, 40000, 0, 1, 20]);
+    const [f] = meter([conv.s2c(0, 'SA', 0, { hdr: 28, win: 5000 })]);
+    assert.deepEqual([f['Src IP'], f['Src Port'], f['Total Fwd Packet'], f['Total Bwd packets'], f['Bwd Seg Size Min']], [C, 40000, 0, 1, 28]);
+    // only the first packet initialises the minimum header / initial window of its direction (Java firstPacket)
+    const [g] = meter([conv.s2c(0, 'SA', 0, { hdr: 28, win: 5000 }), conv.c2s(0.1, 'A', 0, { win: 700 }), conv.s2c(0.2, 'A', 0, { hdr: 20, win: 6000 })]);
+    assert.deepEqual([g['Fwd Seg Size Min'], g['FWD Init Win Bytes'], g['Bwd Seg Size Min'], g['Bwd Init Win Bytes']], [0, 0, 20, 5000]);
+    const [h] = meter([conv.c2s(0, 'S', 0, { hdr: 40, win: 700 }), conv.s2c(0.1, 'SA', 0, { hdr: 28, win: 5000 })]);
+    assert.deepEqual([h['Fwd Seg Size Min'], h['FWD Init Win Bytes'], h['Bwd Seg Size Min'], h['Bwd Init Win Bytes']], [40, 700, 0, 5000]);
   });
 });
 
