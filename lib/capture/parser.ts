@@ -105,6 +105,11 @@ export class CaptureParser {
     return this.state === State.Done || this.state === State.Failed;
   }
 
+  /** Packets decoded but not yet handed out in a batch. */
+  get bufferedPackets(): number {
+    return this.n;
+  }
+
   /** Bytes held back because the last record of the latest chunk is still incomplete. */
   get pendingBytes(): number {
     return this.carryLen;

@@ -30,10 +30,15 @@ export interface CaptureReaderOptions {
   /** Follow mode: how often to look for new data (ms, default 100). */
   pollMs?: number;
   /**
-   * Emit a (possibly short) batch at the end of every chunk read, to bound latency.
-   * Default: true for streams and follow mode, false for plain files.
+   * Emit a (possibly short) batch at the end of every chunk read. Default false: see maxLatencyMs.
    */
   flushEachChunk?: boolean;
+  /**
+   * Streams and follow mode: a packet waits at most this long (ms) for its batch to fill; when the
+   * source goes quiet, the short batch is emitted by a timer. Default 100 for streams and follow
+   * mode; 0 (wait for full batches) for plain files.
+   */
+  maxLatencyMs?: number;
   /** Name for errors/stats when the source is a stream (default `<stream>`, `<stdin>` for process.stdin). */
   label?: string;
   /** Called once per distinct warning (unsupported link type, odd timestamps…). */
@@ -43,6 +48,24 @@ export interface CaptureReaderOptions {
 }
 
 const DEFAULT_CHUNK = 1 << 20;
+const TIMEOUT = Symbol('timeout');
+const ABORTED = Symbol('aborted');
+
+/** `p`, or TIMEOUT after `ms` (never when ms < 0), or ABORTED when the signal fires first. */
+function raceWait<T>(p: Promise<T>, ms: number, signal: AbortSignal | undefined): Promise<T | typeof TIMEOUT | typeof ABORTED> {
+  if (signal?.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | null = null;
+    const onAbort = (): void => { done(); resolve(ABORTED); };
+    const done = (): void => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    if (ms >= 0) timer = setTimeout(() => { done(); resolve(TIMEOUT); }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    p.then((v) => { done(); resolve(v); }, (e: unknown) => { done(); reject(e); });
+  });
+}
 
 export class CaptureReader implements AsyncIterable<PacketBatch> {
   /** Live statistics; final once iteration ends. Replaced by the parser's object when reading starts. */
@@ -51,6 +74,8 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
   private readonly opts: CaptureReaderOptions;
   private readonly label: string;
   private started = false;
+  /** Destroys the stream being read (set while reading), so an early exit never waits on an idle source. */
+  private closeSource: (() => void) | null = null;
   private stopRequested = false;
   private wake: (() => void) | null = null;
 
@@ -89,10 +114,14 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
     const stats = parser.stats;
     this.stats = stats;
     const live = this.opts.follow === true || typeof this.source !== 'string';
-    const flushEach = this.opts.flushEachChunk ?? live;
+    const flushEach = this.opts.flushEachChunk === true;
+    const latency = Math.max(0, this.opts.maxLatencyMs ?? (live ? 100 : 0));
     const signal = this.opts.signal;
     let failure: unknown = null;
     let stoppedEarly = false;
+    const chunks = this.decompressed(stats);
+    let pending: Promise<IteratorResult<Uint8Array>> | null = null;
+    let lastFlush = Date.now();
     try {
       if (typeof this.source === 'string' && !this.opts.follow) {
         try {
@@ -101,9 +130,30 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
           throw openError(this.source, err);
         }
       }
-      for await (const chunk of this.decompressed(stats)) {
-        parser.push(chunk);
-        if (flushEach) parser.flush();
+      for (;;) {
+        pending ??= chunks.next();
+        let r: IteratorResult<Uint8Array> | typeof TIMEOUT | typeof ABORTED;
+        if (latency > 0 && parser.bufferedPackets > 0) {
+          // Wait for the next chunk, but no longer than the latency bound allows.
+          r = await raceWait(pending, Math.max(0, lastFlush + latency - Date.now()), signal);
+        } else if (signal && live) {
+          r = await raceWait(pending, -1, signal); // an idle live source must still see the abort
+        } else {
+          r = await pending;
+        }
+        if (r === ABORTED) { stoppedEarly = true; break; }
+        if (r === TIMEOUT) {
+          parser.flush();
+          lastFlush = Date.now();
+        } else {
+          pending = null;
+          if (r.done) break;
+          parser.push(r.value);
+          if (flushEach || (latency > 0 && Date.now() - lastFlush >= latency)) {
+            parser.flush();
+            lastFlush = Date.now();
+          }
+        }
         while (head < queue.length) yield queue[head++];
         queue.length = 0;
         head = 0;
@@ -119,6 +169,13 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
         failure = this.describeSourceError(err, parser);
         if (failure) stats.errors.push(failure instanceof Error ? failure.message : String(failure));
       }
+    } finally {
+      // A read may still be in flight (idle live source): close the source instead of waiting for it.
+      if (pending) {
+        pending.catch(() => { /* reported already or irrelevant after stop */ });
+        this.closeSource?.();
+      }
+      void chunks.return(undefined).catch(() => { /* closing */ });
     }
     while (head < queue.length) yield queue[head++];
     if (failure) throw failure;
@@ -169,6 +226,8 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
   private async *rawChunks(stats: CaptureStats): AsyncGenerator<Uint8Array> {
     const src = this.source;
     if (typeof src !== 'string') {
+      const rsrc = src as NodeJS.ReadableStream & { destroy?: () => void };
+      this.closeSource = () => { if (rsrc !== process.stdin) rsrc.destroy?.(); else process.stdin.pause(); };
       for await (const c of src as AsyncIterable<Buffer | string>) {
         const b = typeof c === 'string' ? Buffer.from(c, 'latin1') : c;
         stats.bytesRead += b.length;
@@ -181,6 +240,7 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
       return;
     }
     const rs = fs.createReadStream(src, { highWaterMark: this.opts.chunkSize ?? DEFAULT_CHUNK });
+    this.closeSource = () => rs.destroy();
     try {
       for await (const c of rs) {
         stats.bytesRead += (c as Buffer).length;

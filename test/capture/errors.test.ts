@@ -231,3 +231,34 @@ test('follow mode stopped before the capture wrote anything: a warning, not an e
   assert.deepEqual(reader.stats.warnings, ['stopped before any capture data was read']);
   assert.equal(reader.stats.complete, false);
 });
+
+test('live stream: a quiet source still gets its short batch within maxLatencyMs, and abort ends an idle read', async () => {
+  const { PassThrough } = await import('node:stream');
+  const src = new PassThrough();
+  const ac = new AbortController();
+  const reader = new CaptureReader(src, { signal: ac.signal, maxLatencyMs: 30 });
+  const got: number[] = [];
+  const done = (async () => { for await (const b of reader) got.push(b.count); })();
+  src.write(bytes(pcapHeader(), pcapRecord(frame, 1, 0), pcapRecord(frame, 2, 0)));
+  for (let k = 0; k < 200 && got.length === 0; k++) await new Promise((res) => setTimeout(res, 5));
+  assert.deepEqual(got, [2]); // emitted by the latency timer: the stream is still open
+  src.write(pcapRecord(frame, 3, 0));
+  for (let k = 0; k < 200 && got.length < 2; k++) await new Promise((res) => setTimeout(res, 5));
+  assert.deepEqual(got, [2, 1]);
+  ac.abort(); // nothing more arrives: the abort alone must end the iteration
+  await done;
+  assert.equal(reader.stats.packets, 3);
+  assert.deepEqual(reader.stats.errors, []);
+  assert.equal(reader.stats.complete, false);
+  assert.equal(src.destroyed, true);
+});
+
+test('stream with maxLatencyMs 0 waits for full batches (offline stdin)', async () => {
+  const data = bytes(pcapHeader(), ...Array.from({ length: 300 }, (_, k) => pcapRecord(frame, k, 0)));
+  const parts: Buffer[] = [];
+  for (let o = 0; o < data.length; o += 1000) parts.push(data.subarray(o, o + 1000));
+  const r = await readAll(Readable.from(parts), { maxLatencyMs: 0, batchSize: 128 });
+  assert.deepEqual(r.batches.map((b) => b.count), [128, 128, 44]);
+  const f = await readAll(Readable.from(parts), { flushEachChunk: true, batchSize: 128 });
+  assert.equal(f.batches.length, parts.length); // every 1000-byte chunk completes at least one record
+});
