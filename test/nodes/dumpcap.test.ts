@@ -166,5 +166,33 @@ describe('deepmad-dumpcap', () => {
       assert.equal(counts.clientSyn, REQUESTS);
       assert.equal(counts.serverFin, REQUESTS);
     });
+
+    it(`capture → flowmeter: the ${REQUESTS} HTTP connections become exactly ${REQUESTS} flows client → server`, async () => {
+      await h.load(['dumpcap', 'flowmeter'], [
+        tab(),
+        { id: 'dc', z: 't1', type: 'deepmad-dumpcap', iface: 'lo', mode: 'stream', autoStart: true, filter: `tcp port ${server.port}`, wires: [['fm']] },
+        { id: 'fm', z: 't1', type: 'deepmad-flowmeter', profile: 'improved', output: 'batch', batchFlows: 1000, batchMs: 1000, flushOnEof: true, wires: [['out']] },
+        helperNode('out'),
+      ]);
+      const status = recordStatus(h.getNode('dc'));
+      await status.waitFor((s) => s.fill === 'green');
+      await makeRequests(server.port, REQUESTS);
+      await new Promise((r) => setTimeout(r, 300)); // let the last packets reach the capture
+      const got = collect(h.getNode('out'), (m) => m.topic === 'deepmad/eof', 20000);
+      h.getNode('dc').receive({ payload: 'stop' });
+      const flows = (await got).filter((m) => m.topic === 'deepmad/flows').flatMap((m) => (Array.isArray(m.payload) ? m.payload : [m.payload]));
+      assert.equal(flows.length, REQUESTS);
+      for (const f of flows) {
+        assert.equal(f['Src IP'], '127.0.0.1');
+        assert.equal(f['Dst IP'], '127.0.0.1');
+        assert.equal(f['Dst Port'], server.port);
+        assert.equal(f.Protocol, 6);
+        // Both ends are 127.0.0.1, and the CIC tools class a packet forward iff its source IP is the
+        // flow's source IP (../shared/spec/flow-features.md §3.1): on loopback every packet is forward.
+        assert.equal(f['Total Bwd packets'], 0);
+        assert.ok(f['Total Fwd Packet'] >= 7, `a whole HTTP connection (got ${f['Total Fwd Packet']} packets)`);
+      }
+      assert.equal(new Set(flows.map((f) => f['Src Port'])).size, REQUESTS, 'one flow per client port');
+    });
   });
 });
