@@ -11,12 +11,14 @@ import { ensureBenchPcap, formatRow, measureFloor, measurePaired, type BenchCont
 import { readerSection } from './reader.js';
 import { nodesSection } from './nodes.js';
 import { flowmeterSection } from './flowmeter.js';
+import { alertsSection } from './alerts.js';
 import { classifierSection } from './classifier.js';
 
 const SECTIONS: BenchSection[] = [
   readerSection,
   nodesSection,
   flowmeterSection,
+  alertsSection,
   classifierSection,
 ];
 

@@ -13,6 +13,8 @@ interface ClassRule { test: RegExp; severity: Severity; category: string }
 // Order matters: first match wins. Categories are Suricata classtype descriptions, so EVE
 // consumers group them with their rule-based alerts.
 const DEFAULT_RULES: ClassRule[] = [
+  // CIC-IDS2017 "Infiltration - Portscan": a scan from an already infiltrated inside host.
+  { test: /infil?tr?ation.*scan/i, severity: 2, category: 'Detection of a Network Scan' },
   { test: /heartbleed|infiltration|infilteration|exploit|ransom|log4/i, severity: 1, category: 'Attempted Administrator Privilege Gain' },
   { test: /\bbot\b|botnet|trojan|c2|c&c|malware/i, severity: 1, category: 'A Network Trojan was detected' },
   { test: /ddos|\bdos\b|dos[ _-]|hulk|goldeneye|slowloris|slowhttp|flood|loic|hoic/i, severity: 1, category: 'Attempted Denial of Service' },
@@ -43,6 +45,8 @@ export class ClassPolicy {
   private readonly benign: Set<string>;
   private readonly exact = new Map<string, Severity>();
   private readonly prefixes: Array<[string, Severity]> = [];
+  // Per-label answers, computed once (labels come from a model: a handful of distinct strings).
+  private readonly memo = new Map<string, { severity: Severity; category: string; sid: number; benign: boolean }>();
 
   constructor(opts: ClassPolicyOptions = {}) {
     this.benign = new Set((opts.benign ?? BENIGN_DEFAULT).map((x) => x.trim().toLowerCase()));
@@ -55,11 +59,29 @@ export class ClassPolicy {
     }
   }
 
-  isBenign(label: string): boolean {
-    return this.benign.has(label.trim().toLowerCase());
+  private info(label: string) {
+    let m = this.memo.get(label);
+    if (!m) {
+      if (this.memo.size > 10_000) this.memo.clear(); // unbounded label sets (bad input) cannot grow memory
+      m = { severity: this.computeSeverity(label), category: this.computeCategory(label), sid: 9_200_000 + (fnv1a32(label.trim().toLowerCase()) % 100_000), benign: this.benign.has(label.trim().toLowerCase()) };
+      this.memo.set(label, m);
+    }
+    return m;
   }
 
-  severity(label: string): Severity {
+  isBenign(label: string): boolean { return this.info(label).benign; }
+
+  severity(label: string): Severity { return this.info(label).severity; }
+
+  category(label: string): string { return this.info(label).category; }
+
+  /**
+   * Stable Suricata-style signature id in the local range: 9 200 000 + a 5-digit hash of the
+   * lower-cased class name, so the same class gets the same sid across runs and hosts.
+   */
+  signatureId(label: string): number { return this.info(label).sid; }
+
+  private computeSeverity(label: string): Severity {
     const key = label.trim().toLowerCase();
     const exact = this.exact.get(key);
     if (exact !== undefined) return exact;
@@ -67,16 +89,8 @@ export class ClassPolicy {
     return (DEFAULT_RULES.find((r) => r.test.test(label)) ?? FALLBACK).severity;
   }
 
-  category(label: string): string {
+  private computeCategory(label: string): string {
     return (DEFAULT_RULES.find((r) => r.test.test(label)) ?? FALLBACK).category;
-  }
-
-  /**
-   * Stable Suricata-style signature id in the local range: 9 200 000 + a 5-digit hash of the
-   * lower-cased class name, so the same class gets the same sid across runs and hosts.
-   */
-  signatureId(label: string): number {
-    return 9_200_000 + (fnv1a32(label.trim().toLowerCase()) % 100_000);
   }
 }
 

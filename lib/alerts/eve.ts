@@ -5,7 +5,7 @@
  * read them unchanged. DeepMAD-specific data lives in `alert.confidence`/`alert.model` and in a
  * `deepmad` object that EVE consumers ignore.
  */
-import { ClassPolicy, Severity, fnv1a32 } from './classes.js';
+import { ClassPolicy, Severity } from './classes.js';
 import { FlowObject, eveTimestamp, flowNumber, flowString, parseFlowTimestamp, protoName, flowField } from './flow-fields.js';
 
 export interface EveAlert {
@@ -103,9 +103,15 @@ export function readVerdict(flow: ClassifiedFlow, nowMs: number): FlowVerdict | 
  */
 export function flowIdOf(v: Pick<FlowVerdict, 'srcIp' | 'dstIp' | 'srcPort' | 'dstPort' | 'proto' | 'startMs'>): number {
   const key = `${v.srcIp}|${v.srcPort}|${v.dstIp}|${v.dstPort}|${v.proto}|${Math.floor(v.startMs)}`;
-  const hi = fnv1a32('deepmad:' + key) & 0x1fffff;
-  const lo = fnv1a32(key);
-  return hi * 0x100000000 + lo;
+  // Two 32-bit FNV-1a lanes with different offsets in one pass; 21 + 32 bits.
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193) >>> 0;
+  }
+  return (b & 0x1fffff) * 0x100000000 + a;
 }
 
 const round4 = (x: number) => Math.round(x * 10000) / 10000;

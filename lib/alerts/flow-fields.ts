@@ -22,13 +22,17 @@ const ALIASES = {
 
 export type FlowField = keyof typeof ALIASES;
 
-/** First present value among a field's aliases (keys are also tried trimmed of a leading space). */
+// Each alias also in the leading-space form some CIC-IDS2017 CSV headers have (` Source IP`).
+const LOOKUP: Record<FlowField, readonly string[]> = Object.fromEntries(
+  Object.entries(ALIASES).map(([k, names]) => [k, [...names, ...names.map((n) => ' ' + n)]]),
+) as unknown as Record<FlowField, readonly string[]>;
+
+/** First present value among a field's aliases. */
 export function flowField(flow: FlowObject, field: FlowField): unknown {
-  for (const name of ALIASES[field]) {
-    const v = flow[name];
+  const names = LOOKUP[field];
+  for (let i = 0; i < names.length; i++) {
+    const v = flow[names[i]];
     if (v !== undefined && v !== null && v !== '') return v;
-    const spaced = flow[' ' + name];
-    if (spaced !== undefined && spaced !== null && spaced !== '') return spaced;
   }
   return undefined;
 }
@@ -88,9 +92,16 @@ export function parseFlowTimestamp(v: unknown): number | undefined {
 }
 
 /** Suricata's EVE timestamp: `2017-07-05T19:46:12.000123+0000` (µs, numeric zone). */
+let cachedSecond = NaN;
+let cachedPrefix = '';
 export function eveTimestamp(ms: number): string {
-  const d = new Date(Math.floor(ms));
-  const iso = d.toISOString(); // 2017-07-05T19:46:12.123Z
-  const micro = Math.min(999, Math.round((ms - Math.floor(ms)) * 1000));
-  return `${iso.slice(0, 23)}${String(micro).padStart(3, '0')}+0000`;
+  const whole = Math.floor(ms);
+  const second = Math.floor(whole / 1000);
+  // Records come in bursts within the same second: format the date part once per second.
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19); // 2017-07-05T19:46:12
+  }
+  const micro = (whole - second * 1000) * 1000 + Math.min(999, Math.round((ms - whole) * 1000));
+  return `${cachedPrefix}.${String(micro).padStart(6, '0')}+0000`;
 }

@@ -57,6 +57,9 @@ describe('timestamps and classes', () => {
     assert.equal(p.category('PortScan'), 'Detection of a Network Scan');
     assert.equal(p.severity('Web Attack – XSS'), 3);
     assert.equal(p.severity('SSH-Patator'), 2);
+    assert.equal(p.severity('Infiltration - Portscan'), 2);
+    assert.equal(p.category('Infiltration - Portscan'), 'Detection of a Network Scan');
+    assert.equal(p.severity('Infiltration'), 1);
     assert.equal(p.severity('Something new'), 2);
     assert.equal(p.signatureId('DDoS'), p.signatureId('ddos'));
     assert.ok(p.signatureId('DDoS') >= 9_200_000 && p.signatureId('DDoS') < 9_300_000);
