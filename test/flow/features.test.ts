@@ -311,3 +311,19 @@ describe('profile extension points (how a `prc` profile plugs in without engine 
     assert.equal(rows.join(''), `${C},2.0,208,1.5\n${C},0.0,54,0.0\n`);
   });
 });
+
+describe('Java number printing (spec §1)', () => {
+  it('Double.toString and long forms', async () => {
+    const { javaDouble, javaLong } = await import('../../lib/flow/format.js');
+    assert.deepEqual(
+      [2733, 113.87500000000003, 10000171, 1e-4, 0.001, 9999999.5, Infinity, -Infinity, NaN, 0, -1, 1.5e-7, 123456789012].map(javaDouble),
+      ['2733.0', '113.87500000000003', '1.0000171E7', '1.0E-4', '0.001', '9999999.5', 'Infinity', '-Infinity', 'NaN', '0.0', '-1.0', '1.5E-7', '1.23456789012E11']);
+    assert.deepEqual([5.9, -5.9, 0, -0, 42].map(javaLong), ['5', '-5', '0', '0', '42']);
+  });
+  it('IPv6 addresses print compressed (RFC 5952)', async () => {
+    const { formatIp } = await import('../../lib/flow/format.js');
+    assert.equal(formatIp([0x20010db8, 0, 0, 1], 0, 6), '2001:db8::1');
+    assert.equal(formatIp([0xfe800000, 0, 0x02000000, 0x00000001], 0, 6), 'fe80::200:0:0:1');
+    assert.equal(formatIp([0xc0a80001, 0, 0, 0], 0, 4), '192.168.0.1');
+  });
+});
