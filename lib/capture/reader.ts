@@ -48,6 +48,8 @@ export interface CaptureReaderOptions {
 }
 
 const DEFAULT_CHUNK = 1 << 20;
+/** Chunks requested ahead of the parser when reading a plain file. */
+const READ_AHEAD = 3;
 const TIMEOUT = Symbol('timeout');
 const ABORTED = Symbol('aborted');
 
@@ -239,15 +241,56 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
       yield* this.followFile(src, stats);
       return;
     }
-    const rs = fs.createReadStream(src, { highWaterMark: this.opts.chunkSize ?? DEFAULT_CHUNK });
-    this.closeSource = () => rs.destroy();
+    yield* this.readFile(src, stats);
+  }
+
+  /**
+   * Plain file: positional reads with READ_AHEAD chunks in flight, so the thread pool keeps reading
+   * while the parser works (one read-ahead, as fs.createReadStream does, leaves the parser idle
+   * whenever the read thread is scheduled late on a busy machine).
+   */
+  private async *readFile(file: string, stats: CaptureStats): AsyncGenerator<Uint8Array> {
+    const size = this.opts.chunkSize ?? DEFAULT_CHUNK;
+    let fh: fs.promises.FileHandle;
     try {
-      for await (const c of rs) {
-        stats.bytesRead += (c as Buffer).length;
-        yield c as Buffer;
-      }
+      fh = await fs.promises.open(file, 'r');
     } catch (err) {
-      throw openError(src, err);
+      throw openError(file, err);
+    }
+    type Read = { at: number; p: Promise<{ bytesRead: number; buffer: Buffer }> };
+    let inFlight: Read[] = [];
+    let pos = 0;
+    const issue = (): void => {
+      const p = fh.read(Buffer.allocUnsafe(size), 0, size, pos);
+      p.catch(() => { /* awaited below, or dropped on early exit */ });
+      inFlight.push({ at: pos, p });
+      pos += size;
+    };
+    try {
+      for (let k = 0; k < READ_AHEAD; k++) issue();
+      for (;;) {
+        const head = inFlight.shift()!;
+        let r: { bytesRead: number; buffer: Buffer };
+        try {
+          r = await head.p;
+        } catch (err) {
+          throw openError(file, err);
+        }
+        if (r.bytesRead === 0) break;
+        if (r.bytesRead < size) {
+          // Short read: end of file, or a file system that returns less. Either way the reads
+          // issued further on assumed a full chunk: drop them and go on from the real position.
+          await Promise.allSettled(inFlight.map((x) => x.p));
+          inFlight = [];
+          pos = head.at + r.bytesRead;
+        }
+        issue();
+        stats.bytesRead += r.bytesRead;
+        yield r.buffer.subarray(0, r.bytesRead);
+      }
+    } finally {
+      await Promise.allSettled(inFlight.map((x) => x.p));
+      await fh.close();
     }
   }
 

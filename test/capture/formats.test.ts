@@ -265,3 +265,19 @@ test('records longer than the snaplen are read in full (as libpcap allows), with
   assert.equal(got[0].dstPort[1], 2);
   assert.deepEqual(st.warnings, ["some records are longer than the file's snaplen (20); read in full"]);
 });
+
+test('file reads with read-ahead: any chunk size (tiny, exact multiple of the file size) gives the same packets', async () => {
+  const { CaptureReader } = await import('../../lib/capture/reader.js');
+  const file = fixture('zeek_communityid_icmp6.pcap');
+  const size = fs.statSync(file).size; // 5356 = 4 × 1339
+  const ref = await readAll(file);
+  for (const chunkSize of [1, 13, 1339, size, size + 1]) {
+    const r = await readAll(file, { chunkSize });
+    assert.equal(r.error, null);
+    assert.deepEqual(r.rows, ref.rows, `chunk ${chunkSize}`);
+    assert.equal(r.stats.bytesRead, size);
+  }
+  // Early exit closes the file without waiting for the whole read-ahead to be consumed.
+  const reader = new CaptureReader(file, { chunkSize: 100, batchSize: 1 });
+  for await (const b of reader) { assert.equal(b.count, 1); break; }
+});
