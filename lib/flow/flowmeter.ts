@@ -116,6 +116,7 @@ export class Flowmeter extends EventEmitter {
   /** Meter one packet batch. */
   push(batch: PacketBatch): void {
     if (this.closed) throw new Error('Flowmeter: push() after close()');
+    checkBatch(batch);
     this.engine.push(batch);
     const now = this.engine.lastPacketUs;
     if (!this.live) {
@@ -186,5 +187,26 @@ export class Flowmeter extends EventEmitter {
     }
     this.options.onFlows?.(b);
     this.emit('flows', b);
+  }
+}
+
+const FIELDS_1: Array<[keyof PacketBatch, new (n: number) => ArrayLike<number>]> = [
+  ['tsUs', Float64Array], ['wireLen', Uint32Array], ['capLen', Uint32Array], ['ipVersion', Uint8Array],
+  ['proto', Uint8Array], ['srcPort', Uint16Array], ['dstPort', Uint16Array], ['icmpType', Uint8Array],
+  ['icmpCode', Uint8Array], ['tcpFlags', Uint16Array], ['tcpWindow', Uint16Array], ['tcpSeq', Uint32Array],
+  ['tcpAck', Uint32Array], ['ipHeaderLen', Uint16Array], ['ipTotalLen', Uint32Array], ['l4HeaderLen', Uint16Array],
+  ['payloadLen', Uint32Array], ['flags', Uint8Array],
+];
+
+/** A clear error for something that is not a PacketBatch (e.g. a wrong msg.payload), before the hot loop reads it. */
+function checkBatch(b: PacketBatch): void {
+  const n = b?.count;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new TypeError('Flowmeter.push: expected a PacketBatch (lib/capture/packet-batch.ts), got no valid count');
+  for (const [k, Ctor] of FIELDS_1) {
+    const a = b[k] as unknown;
+    if (!(a instanceof Ctor) || (a as ArrayLike<number>).length < n) throw new TypeError(`Flowmeter.push: PacketBatch.${String(k)} must be a ${Ctor.name} of at least ${n} entries`);
+  }
+  for (const k of ['srcAddr', 'dstAddr'] as const) {
+    if (!(b[k] instanceof Uint32Array) || b[k].length < 4 * n) throw new TypeError(`Flowmeter.push: PacketBatch.${k} must be a Uint32Array of at least ${4 * n} entries`);
   }
 }

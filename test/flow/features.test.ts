@@ -327,3 +327,20 @@ describe('Java number printing (spec §1)', () => {
     assert.equal(formatIp([0xc0a80001, 0, 0, 0], 0, 4), '192.168.0.1');
   });
 });
+
+describe('bad input', () => {
+  it('push() of something that is not a PacketBatch throws a clear TypeError', async () => {
+    const { Flowmeter } = await import('../../lib/flow/flowmeter.js');
+    const { batch } = await import('./synth.js');
+    const fm = new Flowmeter();
+    assert.throws(() => fm.push({} as never), /expected a PacketBatch/);
+    const b = batch([conv.c2s(0, 'S')]);
+    assert.throws(() => fm.push({ ...b, count: 5 }), /PacketBatch\.tsUs must be a Float64Array of at least 5 entries/);
+    assert.throws(() => fm.push({ ...b, srcAddr: new Uint32Array(1) }), /srcAddr must be a Uint32Array/);
+    fm.push(b);
+    assert.equal(fm.close().flowsWritten, 1);
+    assert.throws(() => fm.push(b), /after close/);
+    assert.throws(() => new Flowmeter({ profile: 'nope' }), /unknown flow profile 'nope' \(known: improved, cic-ids2017, cicflowmeter-4/);
+    assert.throws(() => new Flowmeter({ flowTimeout: -1 }), /flowTimeout must be a number/);
+  });
+});
