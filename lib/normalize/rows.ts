@@ -66,7 +66,35 @@ export function traceKeys(sample: FlowRecord): Record<TraceField, string | undef
   return out;
 }
 
-const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
+type TraceReader = (f: FlowRecord, t: RowTrace, i: number, num: (v: unknown) => number, proto: (v: unknown) => number) => void;
+const traceReaders = new Map<string, TraceReader>();
+
+/**
+ * A trace reader for one set of property names, generated once (named loads stay monomorphic on
+ * same-shaped flows; see normalizer.ts). Keys enter the source only through JSON.stringify.
+ */
+function traceReader(keys: Record<TraceField, string | undefined>): TraceReader {
+  const id = JSON.stringify(keys);
+  let r = traceReaders.get(id);
+  if (!r) {
+    const get = (k: string | undefined) => (k === undefined ? 'undefined' : `f[${JSON.stringify(k)}]`);
+    const s = (field: string, k: string | undefined) =>
+      k === undefined ? `t.${field}[i] = '';` : `v = ${get(k)}; t.${field}[i] = typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);`;
+    const n = (field: string, k: string | undefined, conv: string) =>
+      k === undefined ? '' : `v = ${get(k)}; t.${field}[i] = (typeof v === 'number' ? v : ${conv}(v)) | 0;`;
+    const body = [
+      'let v;',
+      s('flowId', keys.flowId), s('timestamp', keys.timestamp), s('srcIp', keys.srcIp), s('dstIp', keys.dstIp),
+      n('srcPort', keys.srcPort, 'num'), n('dstPort', keys.dstPort, 'num'), n('protocol', keys.protocol, 'proto'),
+      keys.label === undefined ? '' : `if (t.label) { ${s('label', keys.label)} }`,
+    ].join('\n');
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    r = new Function('f', 't', 'i', 'num', 'proto', body) as TraceReader;
+    if (traceReaders.size > 64) traceReaders.clear();
+    traceReaders.set(id, r);
+  }
+  return r;
+}
 
 /** Extracts the trace of each flow. */
 export function extractTrace(flows: readonly FlowRecord[]): RowTrace {
@@ -82,17 +110,9 @@ export function extractTrace(flows: readonly FlowRecord[]): RowTrace {
     protocol: new Int32Array(n),
     label: keys.label !== undefined ? new Array<string>(n) : null,
   };
-  for (let i = 0; i < n; i++) {
-    const f = flows[i];
-    t.flowId[i] = keys.flowId ? str(f[keys.flowId]) : '';
-    t.timestamp[i] = keys.timestamp ? str(f[keys.timestamp]) : '';
-    t.srcIp[i] = keys.srcIp ? str(f[keys.srcIp]) : '';
-    t.dstIp[i] = keys.dstIp ? str(f[keys.dstIp]) : '';
-    t.srcPort[i] = keys.srcPort ? toNumber(f[keys.srcPort]) | 0 : 0;
-    t.dstPort[i] = keys.dstPort ? toNumber(f[keys.dstPort]) | 0 : 0;
-    t.protocol[i] = keys.protocol ? protocolNumber(f[keys.protocol]) | 0 : 0;
-    if (t.label) t.label[i] = str(f[keys.label as string]);
-  }
+  if (n === 0) return t;
+  const read = traceReader(keys);
+  for (let i = 0; i < n; i++) read(flows[i], t, i, toNumber, protocolNumber);
   return t;
 }
 

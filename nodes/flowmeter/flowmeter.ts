@@ -151,7 +151,9 @@ export = function register(RED: NodeAPI) {
       return m;
     };
 
-    // Status: packets/s over the last second and open flows; quiet when nothing changes.
+    // Status: packets/s over the last second and open flows; quiet when nothing changes. Counters of
+    // meters already closed (one per finished source) are kept in `totals`.
+    const totals = { packets: 0, flows: 0 };
     let lastPackets = 0;
     let lastTick = Date.now();
     let lastText = '';
@@ -159,11 +161,12 @@ export = function register(RED: NodeAPI) {
       if (!meter) return;
       const now = Date.now();
       const s = meter.summary;
-      const rate = ((s.packets - lastPackets) * 1000) / Math.max(1, now - lastTick);
-      lastPackets = s.packets;
+      const packets = totals.packets + s.packets;
+      const rate = ((packets - lastPackets) * 1000) / Math.max(1, now - lastTick);
+      lastPackets = packets;
       lastTick = now;
       const busy = rate > 0;
-      const text = busy ? `${short(rate)} pkt/s, ${short(s.openFlows)} open` : `${short(s.flowsWritten)} flows, ${short(s.openFlows)} open`;
+      const text = busy ? `${short(rate)} pkt/s, ${short(s.openFlows)} open` : `${short(totals.flows + s.flowsWritten)} flows, ${short(s.openFlows)} open`;
       if (text === lastText) return;
       lastText = text;
       node.status({ fill: busy ? 'green' : 'yellow', shape: busy ? 'dot' : 'ring', text });
@@ -190,10 +193,20 @@ export = function register(RED: NodeAPI) {
       if (setupError || !meter) { done(setupError ?? new Error('flowmeter is not configured')); return; }
       try {
         if (msg.topic === 'deepmad/eof') {
-          if (flushOnEof) meter.flush();
-          sendPending();
+          if (flushOnEof) {
+            // End of a source: write its open flows and start the next source with a fresh meter, so
+            // its clock (packet time) and counters start from that source (flowSummary is per source).
+            const summary = meter.close();
+            totals.packets += summary.packets;
+            totals.flows += summary.flowsWritten;
+            sendPending();
+            msg.flowSummary = { ...summary };
+            meter = makeMeter(meterLive);
+          } else {
+            sendPending();
+            msg.flowSummary = { ...meter.summary };
+          }
           showStatus();
-          msg.flowSummary = { ...meter.summary };
           send(msg); // after the flows of this source, so downstream nodes see them first
           done();
           return;
