@@ -3,13 +3,15 @@ import fs from 'node:fs';
 import type { Command } from '../deepmad.js';
 import { CaptureReader } from '../../lib/capture/reader.js';
 import { Flowmeter } from '../../lib/flow/flowmeter.js';
+import { FlowmeterWorker } from '../../lib/flow/worker.js';
+import type { FlowSummary } from '../../lib/flow/engine.js';
 import { csvHeader, toCsv, toJsonLines } from '../../lib/flow/output.js';
 import { DEFAULT_MAX_FLOWS } from '../../lib/flow/engine.js';
 import { getProfile, profileNames } from '../../lib/flow/profiles/index.js';
 
 const usage = `deepmad flows <capture|-> [-o out.csv] [--profile ${profileNames().join('|')}]
   [--format csv|jsonl] [--ipv4-only] [--flow-timeout S] [--activity-timeout S] [--idle-timeout S]
-  [--max-flows N] [--direction-by-port] [--quiet]
+  [--max-flows N] [--direction-by-port] [--threads 1|2] [--quiet]
 
 Reads a pcap/pcapng (optionally gzip-compressed) file, or a capture on stdin with '-', and writes one
 row per flow to out.csv (default: stdout) with the profile's reference header. Profiles:
@@ -21,6 +23,7 @@ row per flow to out.csv (default: stdout) with the profile's reference header. P
 --ipv4-only reproduces the reference tools' IPv4-only view (IPv6 flows are metered by default).
 Timeouts in seconds (defaults 120 / 5; idle = flow timeout). --max-flows caps concurrent flows
 (default ${DEFAULT_MAX_FLOWS}); when full the oldest flow is written early and counted as evicted.
+--threads 2 reads and decodes on this thread and meters on a worker thread (same output).
 A summary goes to stderr; progress too when stderr is a terminal.`;
 
 interface Args {
@@ -34,11 +37,12 @@ interface Args {
   idleTimeout?: number;
   maxFlows?: number;
   directionByPort: boolean;
+  threads: 1 | 2;
   quiet: boolean;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { format: 'csv', ipv4Only: false, directionByPort: false, quiet: false };
+  const a: Args = { format: 'csv', ipv4Only: false, directionByPort: false, threads: 1, quiet: false };
   const number = (name: string, v: string | undefined, min: number): number => {
     const x = Number(v);
     if (v === undefined || v === '' || !Number.isFinite(x) || x < min) throw new UsageError(`${name} needs a number ≥ ${min}, got '${v ?? ''}'`);
@@ -64,6 +68,12 @@ function parse(argv: string[]): Args {
       case '--idle-timeout': a.idleTimeout = number(name, value(), 0); break;
       case '--max-flows': a.maxFlows = Math.floor(number(name, value(), 1)); break;
       case '--direction-by-port': a.directionByPort = true; break;
+      case '--threads': {
+        const t = value();
+        if (t !== '1' && t !== '2') throw new UsageError(`--threads must be 1 or 2, got '${t ?? ''}'`);
+        a.threads = t === '2' ? 2 : 1;
+        break;
+      }
       case '--quiet': case '-q': a.quiet = true; break;
       default:
         if (t !== '-' && t.startsWith('-')) throw new UsageError(`unknown option '${t}'`);
@@ -109,16 +119,30 @@ export const command: Command = {
       if (pending.length >= 1 << 20) { out.write(pending); pending = ''; }
     };
     if (a.format === 'csv') write(`${csvHeader(profile)}\n`);
-    const fm = new Flowmeter({
-      profile,
+    const meterOpts = {
       ipv4Only: a.ipv4Only,
       flowTimeout: a.flowTimeout,
       activityTimeout: a.activityTimeout,
       idleTimeout: a.idleTimeout,
       maxFlows: a.maxFlows,
       directionByIpAndPort: a.directionByPort,
-      onFlows: (b) => write(a.format === 'csv' ? toCsv(b, profile) : toJsonLines(b, profile)),
-    });
+    };
+    const onFlows = (b: import('../../lib/flow/flow-batch.js').FlowBatch) =>
+      write(a.format === 'csv' ? toCsv(b, profile) : toJsonLines(b, profile));
+    // One interface over the in-thread meter and the two-thread pipeline.
+    let fm: { push(b: import('../../lib/capture/packet-batch.js').PacketBatch): void | Promise<void>; close(): FlowSummary | Promise<FlowSummary>; progress(): string };
+    if (a.threads === 2) {
+      const w = new FlowmeterWorker({ ...meterOpts, profile: profile.name });
+      w.on('flows', onFlows);
+      let packets = 0;
+      fm = { push: (b) => { packets += b.count; return w.push(b); }, close: () => w.close(), progress: () => `${packets} packets` };
+    } else {
+      const m = new Flowmeter({ ...meterOpts, profile, onFlows });
+      fm = {
+        push: (b) => m.push(b), close: () => m.close(),
+        progress: () => `${m.summary.packets} packets, ${m.summary.flowsWritten} flows written, ${m.openFlows} open`,
+      };
+    }
     const reader = new CaptureReader(input === '-' ? process.stdin : input, {
       onWarning: (m) => { if (!a.quiet) console.error(`deepmad flows: warning: ${m}`); },
     });
@@ -128,18 +152,18 @@ export const command: Command = {
     let failure: Error | null = null;
     try {
       for await (const batch of reader) {
-        fm.push(batch);
+        const busy = fm.push(batch);
+        if (busy) await busy; // worker backpressure
         if (tty && Date.now() - lastProgress > 250) {
           lastProgress = Date.now();
-          const s = fm.summary;
           const pct = size > 0 ? ` ${Math.min(100, (100 * reader.stats.bytesRead) / size).toFixed(0)}%` : '';
-          process.stderr.write(`\r\x1b[Kdeepmad flows:${pct} ${s.packets} packets, ${s.flowsWritten} flows written, ${fm.openFlows} open`);
+          process.stderr.write(`\r\x1b[Kdeepmad flows:${pct} ${fm.progress()}`);
         }
       }
     } catch (err) {
       failure = err as Error; // every good packet before the error was metered; still write their flows
     }
-    const s = fm.close();
+    const s = await fm.close();
     if (pending && !closedPipe) out.write(pending);
     if (out !== process.stdout && !closedPipe) await new Promise<void>((res) => { out.once('error', () => res()); (out as fs.WriteStream).end(res); });
     if (tty) process.stderr.write('\r\x1b[K');

@@ -104,6 +104,11 @@ describe('library on the fixture', () => {
     const file = fs.readFileSync(outfile, 'utf8');
     assert.equal(file, `${csvHeader(getProfile('improved'))}\n${chunks.join('')}`);
   });
+  it('--threads 2 (worker pipeline) writes the same rows', () => {
+    const one = execFileSync(process.execPath, [BIN, 'flows', PCAP, '--quiet'], { encoding: 'utf8' });
+    const two = execFileSync(process.execPath, [BIN, 'flows', PCAP, '--quiet', '--threads', '2'], { encoding: 'utf8' });
+    assert.equal(two, one);
+  });
   it('the CLI writes the same rows as the library', () => {
     const lib = path.join(tmp, 'proto.csv');
     const cli = execFileSync(process.execPath, [BIN, 'flows', PCAP, '--quiet'], { encoding: 'utf8' });
