@@ -98,6 +98,16 @@ describe('deepmad-flowmeter node', () => {
     assert.equal(lines.filter((l) => l.startsWith('141.142.220.118-208.80.152.2-35642-80-6,')).length, 1);
   });
 
+  it('live input (msg.live): the idle sweeper writes silent flows without an end of capture', async () => {
+    await h.load(['flowmeter'], [tab(), { id: 'fm', z: 't1', type: 'deepmad-flowmeter', profile: 'improved', idleTimeout: 1, batchMs: 0, wires: [['out']] }, helperNode('out')]);
+    const { CaptureReader } = await import('../../lib/capture/reader.js');
+    const got = nextMessage(h.getNode('out'));
+    // 2015 packets are long silent on the wall clock: the first sweep (about 1 s) writes the flow.
+    for await (const b of new CaptureReader(googleSsl)) h.getNode('fm').receive({ topic: 'deepmad/packets', payload: b, live: true, source: 'iface:test' });
+    const m = await got;
+    assert.deepEqual([m.topic, m.live, m.source, m.payload.length, m.payload[0]['Total Fwd Packet']], ['deepmad/flows', true, 'iface:test', 1, 16]);
+  });
+
   it('reports bad input and bad settings to a Catch node with a red status', async () => {
     await h.load(['flowmeter'], [
       tab(),
