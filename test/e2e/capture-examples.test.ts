@@ -130,13 +130,17 @@ describe('capture examples in a real Node-RED runtime', () => {
       await deploy(example('dumpcap to flowmeter - live flows to CSV'));
       await startTrafficStop('dmx-livecsv', 'dmx-livecsv-dc');
       await w.until(() => w.debugOf('dmx-livecsv-count').some((d) => d.value?.topic === undefined && typeof d.value?.packets === 'number'), 15000, 'eof through the flow meter');
-      const lines = fs.readFileSync(csv, 'utf8').trim().split('\n');
-      const header = lines[0].split(',').map((h) => h.trim());
-      const dst = header.indexOf('Dst Port');
-      const src = header.indexOf('Src Port');
-      assert.ok(dst > 0 && src > 0, `header ${lines[0].slice(0, 120)}`);
-      const ours = lines.slice(1).map((l) => l.split(',')).filter((c) => Number(c[dst]) === server.port || Number(c[src]) === server.port);
-      assert.equal(ours.length, REQUESTS);
+      // The CSV is written through a file stream: the rows land shortly after the message passes.
+      const ourRows = () => {
+        const lines = fs.existsSync(csv) ? fs.readFileSync(csv, 'utf8').trim().split('\n') : [''];
+        const header = lines[0].split(',').map((h) => h.trim());
+        const dst = header.indexOf('Dst Port');
+        const src = header.indexOf('Src Port');
+        if (dst < 0 || src < 0) return [];
+        return lines.slice(1).map((l) => l.split(',')).filter((c) => Number(c[dst]) === server.port || Number(c[src]) === server.port);
+      };
+      await rt.waitFor(() => ourRows().length >= REQUESTS, 10000, `${REQUESTS} rows in ${csv}`).catch(() => undefined);
+      assert.equal(ourRows().length, REQUESTS);
     });
 
     it('"dumpcap ring buffer to HDF5": capture file → pcap in → flows → normalize → HDF5 rows traced to our connections', async () => {
