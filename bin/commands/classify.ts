@@ -1,7 +1,7 @@
 /** deepmad classify — classifies flows from a CSV or a capture (metered first with the model's profile). */
 import fs from 'node:fs';
 import type { Command } from '../deepmad.js';
-import { parseArgs, one, num } from '../../lib/ml/cli-args.js';
+import { parseArgs, one, num, list } from '../../lib/ml/cli-args.js';
 import { Classifier, type Verdict } from '../../lib/ml/classifier.js';
 import { readCsvFile, csvField } from '../../lib/ml/csv-table.js';
 import { defaultModelPath } from '../../lib/ml/default-model.js';
@@ -9,7 +9,7 @@ import { looksLikeCapture, meterCapture } from '../../lib/ml/capture-flows.js';
 import { isHdf5File, readPandasModelRows } from '../../lib/hdf5/pandas-input.js';
 
 const usage = `deepmad classify <flows.csv|capture.pcap[ng]|rows.h5 ...> [--model m.onnx|m.h5] [--card m.card.json] [-o predictions.csv]
-  [--threshold T] [--batch 1024] [--quiet]
+  [--threshold T] [--batch 1024] [--attacker IP[,IP…]] [--quiet]
 
 Without --model the packaged default model (models/deepmad-default.onnx) is used. A capture is
 run through the flow meter with the model card's profile first. Prints a summary per input (flows,
@@ -23,7 +23,7 @@ export const command: Command = {
   summary: 'classify flows (CSV) or a capture with a model and its card',
   usage,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['model', 'card', 'out', 'threshold', 'batch'], flags: ['quiet'], aliases: { '-o': 'out', '-m': 'model' } });
+    const a = parseArgs(argv, { values: ['model', 'card', 'out', 'threshold', 'batch', 'attacker'], flags: ['quiet'], aliases: { '-o': 'out', '-m': 'model' } });
     if (a.positionals.length === 0) {
       console.error(`usage: ${usage}`);
       return 2;
@@ -57,7 +57,7 @@ export const command: Command = {
           const lines = flows.map((f, i) => [input, ...ID_COLUMNS.map((c) => (f as Record<string, unknown>)[c] ?? ''), verdicts[i].label, verdicts[i].confidence.toFixed(6), verdicts[i].attackProbability.toFixed(6), verdicts[i].malicious ? 1 : 0].map(csvField).join(','));
           if (lines.length) fs.writeSync(outFd, `${lines.join('\n')}\n`);
         }
-        if (!a.flags.has('quiet')) console.log(summarize(input, flows, verdicts));
+        if (!a.flags.has('quiet')) console.log(summarize(input, flows, verdicts, list(a, 'attacker')));
       }
       if (outFd !== null) fs.closeSync(outFd);
     } finally {
@@ -76,7 +76,7 @@ function readCsvObjects(file: string): Array<Record<string, unknown>> {
   });
 }
 
-function summarize(input: string, flows: Array<Record<string, unknown>>, v: Verdict[]): string {
+function summarize(input: string, flows: Array<Record<string, unknown>>, v: Verdict[], attackers: string[] = []): string {
   const flagged = v.filter((x) => x.malicious).length;
   const byLabel = new Map<string, number>();
   const bySrc = new Map<string, number>();
@@ -90,5 +90,14 @@ function summarize(input: string, flows: Array<Record<string, unknown>>, v: Verd
   const pct = flows.length ? ((100 * flagged) / flows.length).toFixed(1) : '0.0';
   const labels = [...byLabel].sort((x, y) => y[1] - x[1]).map(([l, n]) => `${l} ${n}`).join(', ');
   const srcs = [...bySrc].sort((x, y) => y[1] - x[1]).slice(0, 5).map(([s, n]) => `${s} (${n})`).join(', ');
-  return `${input}: ${flows.length} flows, ${flagged} flagged (${pct}%)${labels ? ` — ${labels}` : ''}${srcs ? `; flagged sources: ${srcs}` : ''}`;
+  let rates = '';
+  if (attackers.length) {
+    let att = 0, attFlagged = 0, other = 0, otherFlagged = 0;
+    v.forEach((x, i) => {
+      const isAttack = attackers.includes('*') || attackers.includes(String(flows[i]['Src IP'])) || attackers.includes(String(flows[i]['Dst IP']));
+      if (isAttack) { att++; if (x.malicious) attFlagged++; } else { other++; if (x.malicious) otherFlagged++; }
+    });
+    rates = `; attacker flows flagged ${attFlagged}/${att}, other flows flagged ${otherFlagged}/${other}`;
+  }
+  return `${input}: ${flows.length} flows, ${flagged} flagged (${pct}%)${labels ? ` — ${labels}` : ''}${srcs ? `; flagged sources: ${srcs}` : ''}${rates}`;
 }

@@ -2,6 +2,7 @@
  * Labelled training data: CSV files (CICFlowMeter-style headers) or flow objects, turned into a
  * row-major float32 matrix over the chosen feature columns plus class indices.
  */
+import path from 'node:path';
 import { readCsvFile } from './csv-table.js';
 
 /**
@@ -23,6 +24,9 @@ export interface Dataset {
   y: Uint16Array;
   /** rows whose label was missing or whose values were non-numeric, skipped */
   skipped: number;
+  /** where each row came from (index into sourceNames), for per-source evaluation */
+  source?: Uint16Array;
+  sourceNames?: string[];
 }
 
 export interface DatasetOptions {
@@ -102,8 +106,13 @@ export function loadCsvDataset(files: string[], opts: DatasetOptions): Dataset {
   let rows = 0;
   let skipped = 0;
   const nf = opts.nonFinite ?? 'zero';
+  const sourceNames: string[] = [];
+  const src: number[] = [];
   for (const file of files) {
     const t = readCsvFile(file);
+    const sourceName = path.basename(path.dirname(path.resolve(file)));
+    if (!sourceNames.includes(sourceName)) sourceNames.push(sourceName);
+    const sourceIndex = sourceNames.indexOf(sourceName);
     const li = t.header.indexOf(opts.labelColumn);
     if (li < 0) throw new Error(`${file}: no label column "${opts.labelColumn}" (columns: ${t.header.slice(0, 8).join(', ')}, …)`);
     if (!columns) {
@@ -123,6 +132,7 @@ export function loadCsvDataset(files: string[], opts: DatasetOptions): Dataset {
       if (k === undefined) { k = labels.length; labels.push(label); labelIndex.set(label, k); }
       for (let f = 0; f < F; f++) x[n * F + f] = toFeatureValue(r[idx[f]], nf);
       ys.push(k);
+      src.push(sourceIndex);
       n++;
     }
     chunks.push(x.subarray(0, n * F));
@@ -132,7 +142,9 @@ export function loadCsvDataset(files: string[], opts: DatasetOptions): Dataset {
   const x = new Float32Array(rows * F);
   let off = 0;
   for (const c of chunks) { x.set(c, off); off += c.length; }
-  return finish(columns!, x, rows, labels, ys, skipped);
+  const ds = finish(columns!, x, rows, labels, ys, skipped);
+  if (sourceNames.length > 1) { ds.source = Uint16Array.from(src); ds.sourceNames = sourceNames; }
+  return ds;
 }
 
 /** Appends datasets with the same columns (labels are merged by name). */

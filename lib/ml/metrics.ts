@@ -17,6 +17,8 @@ export interface EvaluationReport {
   perClass: ClassMetrics[];
   accuracy: number;
   macroF1: number;
+  /** the same report restricted to each data source (when the data came from several) */
+  bySource?: Record<string, EvaluationReport>;
   /** attack-vs-benign, attack = positive */
   binary: { precision: number; recall: number; f1: number; benignFlaggedRate: number; attacksMissedRate: number; tp: number; fp: number; fn: number; tn: number };
 }
@@ -90,6 +92,10 @@ export function formatReport(r: EvaluationReport, title: string): string {
   const b = r.binary;
   lines.push(`attack-vs-benign: F1 ${b.f1.toFixed(5)}  precision ${b.precision.toFixed(5)}  recall ${b.recall.toFixed(5)}  ` +
     `benign flagged ${(b.benignFlaggedRate * 100).toFixed(3)}% (${b.fp}/${b.fp + b.tn})  attacks missed ${(b.attacksMissedRate * 100).toFixed(3)}% (${b.fn}/${b.tp + b.fn})`);
+  for (const [name, sr] of Object.entries(r.bySource ?? {})) {
+    const sb = sr.binary;
+    lines.push(`  held-out rows from ${name}: attack-vs-benign F1 ${sb.f1.toFixed(5)}, benign flagged ${(sb.benignFlaggedRate * 100).toFixed(3)}% (${sb.fp}/${sb.fp + sb.tn}), attacks missed ${(sb.attacksMissedRate * 100).toFixed(3)}% (${sb.fn}/${sb.tp + sb.fn}), macro-F1 ${sr.macroF1.toFixed(4)}`);
+  }
   lines.push('', 'confusion matrix (rows = true, columns = predicted, in class order above):');
   for (let c = 0; c < r.labels.length; c++) lines.push(`${r.labels[c].padEnd(w)}  ${r.confusion[c].map((v) => String(v).padStart(5)).join('')}`);
   return lines.join('\n');

@@ -146,7 +146,16 @@ export function crossValidate(ds: Dataset, opts: TrainOptions): { report: Evalua
     opts.log?.(`  fold ${f + 1}/${k}: ${train.length} train / ${test.length} held-out rows`);
   }
   const yTrue = Int32Array.from(ds.y, (v) => toModel[v]);
-  return { report: evaluate(labels, opts.benignLabels, yTrue, pred), attackProbability: pAttack };
+  const report = evaluate(labels, opts.benignLabels, yTrue, pred);
+  if (ds.source && ds.sourceNames) {
+    report.bySource = {};
+    ds.sourceNames.forEach((name, s) => {
+      const idx: number[] = [];
+      for (let i = 0; i < ds.rows; i++) if (ds.source![i] === s) idx.push(i);
+      report.bySource![name] = evaluate(labels, opts.benignLabels, idx.map((i) => yTrue[i]), idx.map((i) => pred[i]));
+    });
+  }
+  return { report, attackProbability: pAttack };
 }
 
 function benignMask(labels: string[], benignLabels: string[]): Uint8Array {
@@ -167,13 +176,16 @@ export function trainModel(ds: Dataset, opts: TrainOptions): TrainResult {
   const threshold = opts.threshold ?? 0.5;
   let report: EvaluationReport | null = null;
   let reportText = '';
+  let sweep = '';
   const k = opts.folds ?? 5;
   const minClass = Math.min(...ds.labels.map((_, c) => ds.y.reduce((s, v) => s + (v === c ? 1 : 0), 0)));
   if (k > 1) {
     opts.log?.(`cross-validating (${k} stratified folds, seed ${fo.seed})`);
-    report = crossValidate(ds, { ...opts, threshold }).report;
+    const cv = crossValidate(ds, { ...opts, threshold });
+    report = cv.report;
+    sweep = thresholdSweep(ds, opts, cv.attackProbability);
     reportText = formatReport(report, `${k}-fold stratified cross-validation, ${ds.rows} rows, ${ds.columns.length} features, ${opts.detector ? 'detector + attack-type forests' : 'forest'} of ${fo.trees} trees, threshold ${threshold}` +
-      (minClass < k ? ` (note: smallest class has ${minClass} rows, fewer than ${k} folds)` : ''));
+      (minClass < k ? ` (note: smallest class has ${minClass} rows, fewer than ${k} folds)` : '')) + `\n\n${sweep}`;
   }
   const t0 = process.hrtime.bigint();
   const model = fit(ds, opts, fo);
@@ -208,10 +220,37 @@ export function trainModel(ds: Dataset, opts: TrainOptions): TrainResult {
       macroF1: round(report.macroF1), accuracy: round(report.accuracy),
       binaryF1: round(report.binary.f1), benignFlaggedRate: round(report.binary.benignFlaggedRate), attacksMissedRate: round(report.binary.attacksMissedRate),
       perClassF1: Object.fromEntries(report.perClass.map((m) => [m.label, round(m.f1)])),
+      bySource: report.bySource ? Object.fromEntries(Object.entries(report.bySource).map(([n, r]) => [n, {
+        rows: r.binary.tp + r.binary.fp + r.binary.fn + r.binary.tn, binaryF1: round(r.binary.f1), benignFlaggedRate: round(r.binary.benignFlaggedRate),
+        benignFlagged: `${r.binary.fp}/${r.binary.fp + r.binary.tn}`, attacksMissed: `${r.binary.fn}/${r.binary.tp + r.binary.fn}`, macroF1: round(r.macroF1),
+      }])) : undefined,
     } : undefined,
   };
   const onnx = model.toOnnx({ 'deepmad.card': JSON.stringify(card) });
   return { onnx, card, report, reportText, trainMs, nodes };
+}
+
+/** Attack-vs-benign results of the held-out predictions at other thresholds, per data source. */
+function thresholdSweep(ds: Dataset, opts: TrainOptions, pAttack: Float32Array): string {
+  const benign = new Set(opts.benignLabels.map((b) => ds.labels.indexOf(b)).filter((i) => i >= 0));
+  const groups: Array<[string, (i: number) => boolean]> = [['all held-out rows', () => true]];
+  if (ds.source && ds.sourceNames) ds.sourceNames.forEach((n, s) => groups.push([n, (i) => ds.source![i] === s]));
+  const lines = ['held-out attack-vs-benign results by threshold (F1, benign flagged, attacks missed):'];
+  for (const [name, inGroup] of groups) {
+    const cells: string[] = [];
+    for (const t of [0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9]) {
+      let tp = 0, fp = 0, fn = 0, tn = 0;
+      for (let i = 0; i < ds.rows; i++) {
+        if (!inGroup(i)) continue;
+        const a = !benign.has(ds.y[i]);
+        const p = pAttack[i] >= t;
+        if (a && p) tp++; else if (!a && p) fp++; else if (a) fn++; else tn++;
+      }
+      cells.push(`${t.toFixed(2)}: ${(tp ? (2 * tp) / (2 * tp + fp + fn) : 0).toFixed(5)} ${fp}/${fp + tn} ${fn}/${tp + fn}`);
+    }
+    lines.push(`  ${name}: ${cells.join(' | ')}`);
+  }
+  return lines.join('\n');
 }
 
 function round(v: number): number {

@@ -33,6 +33,13 @@ export const SCENARIOS: Record<string, string> = {
   portscan: 'Portscan', connflood: 'DDoS', httpflood: 'DoS Hulk', slowloris: 'DoS Slowloris', bruteforce: 'SSH-Patator',
 };
 
+/**
+ * Scenarios used for the default model. Left out: connflood/httpflood (each flow is an ordinary
+ * HTTP exchange; only the volume is hostile, which a per-flow model cannot see) and bruteforce
+ * (a toy login protocol, not SSH).
+ */
+export const DEFAULT_MODEL_SCENARIOS = ['web', 'tls', 'dns', 'interactive', 'bulk', 'udpstream', 'misc', 'portscan', 'slowloris'];
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- server (inside SRV_NS)
@@ -67,8 +74,10 @@ async function serve(certDir: string): Promise<void> {
       });
     }).listen(port, SRV_IP);
   };
-  lineServer(22, 'SSH-2.0-OpenSSH_9.2p1 lab\r\n');
-  lineServer(21, '220 lab FTP ready\r\n');
+  // synthetic line protocols stay off the well-known SSH/FTP ports: a fake service on port 22 would
+  // teach the model that SSH looks like this toy protocol
+  lineServer(2222, 'LAB-LINE 1.0\r\n');
+  lineServer(2121, '220 lab ready\r\n');
   lineServer(8080, '');
   for (const port of [53, 123, 4433]) {
     const u = dgram.createSocket('udp4');
@@ -159,22 +168,20 @@ async function client(scenario: string, seconds: number, seed: number): Promise<
       await workers(4, (w) => loop(() => udpExchange(CLIENT_IPS[w], rng.next() < 0.85 ? 53 : 123, [20 + rng.int(60)], 10), () => 20 + rng.int(400)));
       break;
     case 'interactive':
-      await workers(3, (w) => loop(() => tcpSession(CLIENT_IPS[w], pick([22, 22, 8080]), Array.from({ length: 5 + rng.int(60) }, () => ({ send: 16 + rng.int(200), wait: rng.int(rng.next() < 0.1 ? 3000 : 400) }))), () => 200 + rng.int(1000)));
+      await workers(3, (w) => loop(() => tcpSession(CLIENT_IPS[w], pick([2222, 2222, 8080]), Array.from({ length: 5 + rng.int(60) }, () => ({ send: 16 + rng.int(200), wait: rng.int(rng.next() < 0.1 ? 3000 : 400) }))), () => 200 + rng.int(1000)));
       break;
     case 'bulk':
-      await workers(2, (w) => loop(() => tcpSession(CLIENT_IPS[w], pick([21, 22, 8080]), Array.from({ length: 1 + rng.int(4) }, () => ({ send: size() * 4, wait: rng.int(300) }))), () => 300 + rng.int(2000)));
+      await workers(2, (w) => loop(() => tcpSession(CLIENT_IPS[w], pick([2121, 2222, 8080]), Array.from({ length: 1 + rng.int(4) }, () => ({ send: size() * 4, wait: rng.int(300) }))), () => 300 + rng.int(2000)));
       break;
     case 'udpstream':
       await workers(2, (w) => loop(() => udpExchange(CLIENT_IPS[w], 4433, Array.from({ length: 10 + rng.int(150) }, () => 60 + rng.int(1200)), 5 + rng.int(40)), () => 300 + rng.int(2000)));
       break;
     case 'misc':
-      // occasional refused connections and one-way datagrams, as normal networks have
+      // one-way datagrams (service discovery, syslog-like) and short request/response TCP exchanges.
+      // (A refused connection is left out: as a single flow it is indistinguishable from a scan probe.)
       await workers(2, (w) => loop(async () => {
-        if (rng.next() < 0.5) {
-          await new Promise<void>((r) => { const s = net.connect({ host: SRV_IP, port: 9000 + rng.int(50), localAddress: CLIENT_IPS[w] }); s.on('error', () => r()); s.on('connect', () => { s.end(); r(); }); });
-        } else {
-          await udpExchange(CLIENT_IPS[w], 5353 + rng.int(3), [40 + rng.int(300)], 1);
-        }
+        if (rng.next() < 0.5) await tcpSession(CLIENT_IPS[w], 8080, [{ send: 40 + rng.int(400), wait: rng.int(50) }]);
+        else await udpExchange(CLIENT_IPS[w], 5353 + rng.int(3), [40 + rng.int(300)], 1);
       }, () => 200 + rng.int(1500)));
       break;
     // ---- attacks, all from ATTACKER_IP
@@ -216,7 +223,7 @@ async function client(scenario: string, seconds: number, seed: number): Promise<
       }));
       break;
     case 'bruteforce':
-      await workers(4, () => loop(() => tcpSession(ATTACKER_IP, pick([22, 21]), Array.from({ length: 2 + rng.int(3) }, () => ({ send: 20 + rng.int(40), wait: 20 + rng.int(150) }))), () => rng.int(200)));
+      await workers(4, () => loop(() => tcpSession(ATTACKER_IP, pick([2222, 2121]), Array.from({ length: 2 + rng.int(3) }, () => ({ send: 20 + rng.int(40), wait: 20 + rng.int(150) }))), () => rng.int(200)));
       break;
     default:
       throw new Error(`unknown scenario ${scenario}`);
@@ -255,7 +262,13 @@ function stop(p: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void
   return new Promise((r) => { if (p.exitCode !== null) { r(); return; } p.once('exit', () => r()); p.kill(signal); });
 }
 
-async function run(outDir: string, seconds: number, seed: number, only: string[]): Promise<void> {
+/** Keeps at most `max` items, evenly spaced (deterministic), so no scenario swamps the others. */
+export function capEvenly<T>(items: T[], max: number): T[] {
+  if (items.length <= max) return items;
+  return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]);
+}
+
+async function run(outDir: string, seconds: number, seed: number, only: string[], maxPerScenario: number): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the traffic lab needs root (network namespaces)');
   fs.mkdirSync(outDir, { recursive: true });
   const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmlab-cert-'));
@@ -281,13 +294,13 @@ async function run(outDir: string, seconds: number, seed: number, only: string[]
       const flows = await meterCapture(pcap, 'improved');
       header ??= Object.keys(flows[0] ?? {}).filter((h) => h !== 'Label');
       const label = SCENARIOS[sc];
-      for (const f of flows) {
+      for (const f of capEvenly(flows, maxPerScenario)) {
         // attacks come only from ATTACKER_IP (either direction); anything else in an attack run is left out
         const involvesAttacker = f['Src IP'] === ATTACKER_IP || f['Dst IP'] === ATTACKER_IP;
         if (label !== 'BENIGN' && !involvesAttacker) continue;
         rows.push([...header.map((h) => String(f[h] ?? '')), label, sc].map((v) => (/[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(','));
       }
-      console.log(`${sc}: ${flows.length} flows (${label})`);
+      console.log(`${sc}: ${flows.length} flows (${label}), at most ${maxPerScenario} kept`);
     }
     await stop(server);
   } finally {
@@ -304,7 +317,7 @@ if (require.main === module) {
   const main = async (): Promise<void> => {
     if (mode === 'serve') return serve(rest[0]);
     if (mode === 'client') return client(rest[0], Number(rest[1]), Number(rest[2]));
-    if (mode === 'run') return run(opt('out', 'models/training/lab'), Number(opt('seconds', '20')), Number(opt('seed', '1')), opt('only', '').split(',').filter(Boolean));
+    if (mode === 'run') return run(opt('out', 'models/training/lab'), Number(opt('seconds', '20')), Number(opt('seed', '1')), opt('only', '').split(',').filter(Boolean), Number(opt('max-per-scenario', '2500')));
     console.error('usage: lab.js run --out DIR [--seconds 20] [--seed 1] [--only a,b]');
     process.exitCode = 2;
   };
