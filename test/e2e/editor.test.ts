@@ -69,6 +69,23 @@ describe('Node-RED editor in headless Chromium', { skip: skip && `skipped: ${ski
     assert.deepEqual(problems, [], `examples that do not import and deploy cleanly:\n${problems.join('\n')}`);
   });
 
+  it('the dumpcap edit dialog offers the interfaces `dumpcap -D` lists (fetched from the runtime)', { skip: dumpcapSkipReason() && 'dumpcap -D unavailable' }, async () => {
+    await ed.importExample(packageName, 'dumpcap capture - live packets');
+    await ed.page.evaluate(() => {
+      const RED = (window as any).RED;
+      RED.editor.edit(RED.nodes.filterNodes({ type: 'deepmad-dumpcap' })[0]);
+    });
+    await ed.page.waitForSelector('#deepmad-dumpcap-iface-list option[value="lo"]', { state: 'attached', timeout: 10000 });
+    const options = await ed.page.$$eval('#deepmad-dumpcap-iface-list option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    assert.ok(options.includes('lo') && options.includes('any'), options.join(','));
+    assert.match(await ed.page.textContent('#deepmad-dumpcap-iface-hint') ?? '', /\blo\b.*\(from .*dumpcap -D\)/);
+    assert.equal(await ed.page.inputValue('#node-input-iface'), 'lo');
+    await ed.page.click('#node-dialog-cancel');
+    await rt.request('POST', '/flows', [], { 'Node-RED-Deployment-Type': 'full' });
+    await ed.page.reload({ waitUntil: 'domcontentloaded' });
+    await ed.page.waitForSelector('.red-ui-palette-node');
+  });
+
   it(`screenshot of "${PIPELINE}" for the README`, async () => {
     // Start from an empty workspace whatever the previous test left.
     await rt.request('POST', '/flows', [], { 'Node-RED-Deployment-Type': 'full' });
