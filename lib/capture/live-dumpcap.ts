@@ -223,6 +223,25 @@ export interface DumpcapExit {
   stats?: DumpcapStats;
 }
 
+// dumpcap children still running. If the runtime process exits without stopping them (a crash that
+// ends in process.exit), they get SIGTERM from the 'exit' hook rather than capturing on as orphans.
+// (A SIGKILL of Node-RED cannot be caught: a stream-mode dumpcap then dies on its broken pipe, a
+// files-mode one at its next file switch.)
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function trackChild(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.once('close', () => liveChildren.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of liveChildren) {
+        try { c.kill('SIGTERM'); } catch { /* already gone */ }
+      }
+    });
+  }
+}
+
 /**
  * One dumpcap child process. Events:
  *  - 'started'                     dumpcap opened interface, filter and output ("File: …" on stderr)
@@ -264,6 +283,7 @@ export class DumpcapProcess extends EventEmitter {
     if (this.options.mode === 'files') fs.mkdirSync(path.dirname(captureFileTemplate(this.options)), { recursive: true });
     const child = spawn(this.dumpcap, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    trackChild(child);
     this.exitPromise = new Promise((resolve) => {
       let spawnError: NodeJS.ErrnoException | undefined;
       child.on('error', (err: NodeJS.ErrnoException) => {

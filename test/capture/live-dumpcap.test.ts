@@ -1,12 +1,18 @@
 // lib/capture/live-dumpcap: dumpcap's argument array, its interface list, error classification,
 // batch slicing. No capture needed.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { CaptureSetupError } from '../../lib/capture/capture-errors.js';
 import { classifyDumpcapFailure, dumpcapArgs, parseDumpcapStats, parseInterfaceList } from '../../lib/capture/live-dumpcap.js';
 import { allocBatch } from '../../lib/capture/batch-alloc.js';
 import { sliceBatch } from '../../lib/capture/batch-slice.js';
 import { capLinkType } from '../../lib/capture/live-libpcap.js';
+import { isAlive, repoRoot } from '../support/runtime.js';
+import { dumpcapSkipReason } from '../support/traffic.js';
 
 describe('dumpcapArgs', () => {
   it('stream mode: one argument per value, pcapng to stdout', () => {
@@ -88,5 +94,23 @@ describe('sliceBatch and cap link types', () => {
 
   it("maps cap's link-type words to LINKTYPE numbers", () => {
     assert.deepEqual(['ETHERNET', 'NULL', 'RAW', 'LINKTYPE_LINUX_SLL', 'IEEE802_11_RADIO', 'Unknown linktype 276', 'Unknown linktype 12', '??'].map(capLinkType), [1, 0, 101, 113, 127, 276, 101, -1]);
+  });
+});
+
+describe('no orphan dumpcap when the runtime process exits', { skip: dumpcapSkipReason() && `skipped: ${dumpcapSkipReason()}` }, () => {
+  it('a process that exits without stopping its capture takes dumpcap down with it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deepmad-exit-'));
+    const script = `
+      const { DumpcapCapture } = require(${JSON.stringify(path.join(repoRoot, 'dist', 'lib', 'capture', 'live-dumpcap.js'))});
+      const c = new DumpcapCapture({ mode: 'files', iface: 'lo', outputDir: ${JSON.stringify(dir)} });
+      c.start().then(() => { console.log(c.pid); process.exit(3); });`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 });
+    assert.equal(r.status, 3, r.stderr);
+    const pid = Number(r.stdout.trim());
+    assert.ok(pid > 0);
+    const deadline = Date.now() + 5000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(isAlive(pid), false, `dumpcap ${pid} outlived its parent`);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
