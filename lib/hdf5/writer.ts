@@ -68,7 +68,6 @@ export class Hdf5RowWriter {
   private readonly bufNum: { src_port: Uint16Array; dst_port: Uint16Array; protocol: Uint8Array };
   private sawLabel = false;
   private mode = '';
-  private strBytes = new Uint8Array(0);
 
   private constructor(private readonly h5: H5Module, private readonly opts: Hdf5WriterOptions) {
     this.blockRows = Math.max(1, Math.floor(opts.blockRows ?? 4096));
@@ -213,7 +212,7 @@ export class Hdf5RowWriter {
           ds.write_slice([[from, to]], this.bufNum[name as keyof typeof TRACE_NUMBERS].subarray(0, n));
         } else {
           const width = TRACE_STRINGS[name as keyof typeof TRACE_STRINGS];
-          this.writeStrings(ds, from, n, width, this.bufStr[name as keyof typeof TRACE_STRINGS]);
+          this.writeStrings(ds, from, n, width, this.bufStr[name as keyof typeof TRACE_STRINGS], name !== 'label');
         }
       }
     }
@@ -222,14 +221,24 @@ export class Hdf5RowWriter {
     this.bufRows = 0;
   }
 
-  /** Writes n fixed-width strings at row `from` of a 1-D string dataset already resized to hold them. */
-  private writeStrings(ds: H5Dataset, from: number, n: number, width: number, src: readonly string[]): void {
-    const bytes = packAscii(src, n, width, this.strBytes.length >= n * width ? this.strBytes : (this.strBytes = new Uint8Array(n * width)));
+  /**
+   * Writes n fixed-width strings at row `from` of a 1-D string dataset already resized to hold them.
+   * The cells are packed straight into wasm memory (h5wasm's write_slice encodes string by string).
+   */
+  private writeStrings(ds: H5Dataset, from: number, n: number, width: number, src: readonly string[], ascii: boolean): void {
     const M = this.h5.Module;
-    const ptr = M._malloc(bytes.length);
-    if (ptr === 0) throw new Error(`out of wasm memory writing ${bytes.length} bytes`);
+    const len = n * width;
+    const ptr = M._malloc(len);
+    if (ptr === 0) throw new Error(`out of wasm memory writing ${len} bytes`);
     try {
-      M.HEAPU8.set(bytes, ptr);
+      const cells = Buffer.from(M.HEAPU8.buffer, ptr, len);
+      cells.fill(0);
+      if (ascii) {
+        // Flow ids, addresses and timestamps are ASCII by construction: one native write per cell.
+        for (let i = 0; i < n; i++) { const s = src[i]; if (s) cells.write(s, i * width, width, 'latin1'); }
+      } else {
+        packAscii(src, n, width, cells);
+      }
       M.set_dataset_data(ds.file_id, ds.path, [BigInt(n)], [BigInt(from)], [1n], BigInt(ptr));
     } finally {
       M._free(ptr);
@@ -375,20 +384,17 @@ function copyNumbers(src: ArrayLike<number>, from: number, n: number, dst: Uint1
 }
 
 /**
- * Packs strings into fixed-width, NUL-padded ASCII cells (non-ASCII characters become '?', longer
- * strings are cut). Done here rather than by h5wasm's write_slice, which allocates per string.
+ * Packs strings into zeroed fixed-width cells as ASCII: other characters become '?', longer strings
+ * are cut (for free-text cells such as labels).
  */
-function packAscii(src: readonly string[], n: number, width: number, out: Uint8Array): Uint8Array {
-  const bytes = out.length >= n * width ? out.subarray(0, n * width) : new Uint8Array(n * width);
-  bytes.fill(0);
+function packAscii(src: readonly string[], n: number, width: number, cells: Uint8Array): void {
   for (let i = 0; i < n; i++) {
     const s = src[i];
     const len = Math.min(s.length, width);
     const base = i * width;
     for (let k = 0; k < len; k++) {
       const c = s.charCodeAt(k);
-      bytes[base + k] = c < 128 ? c : 63;
+      cells[base + k] = c < 128 ? c : 63;
     }
   }
-  return bytes;
 }
