@@ -39,7 +39,7 @@ const SF_COUNT = 75, SF_LAST = 76;
 const B_START = 0, B_CNT_H = 1, B_SIZE_H = 2, B_LAST = 3, B_STATES = 4, B_PKTS = 5, B_BYTES = 6, B_DUR = 7;
 const BULK_FWD = 77, BULK_BWD = 85;
 const FIN_FWD = 93, TERMINATED = 94, ICMP_TYPE = 95, ICMP_CODE = 96, RETX_FWD = 97, RETX_BWD = 98;
-const INIT_BWD_SET = 100, RETX_POS = 101, REFERENCED = 102;
+const RETX_POS_BWD = 99, INIT_BWD_SET = 100, RETX_POS = 101, REFERENCED = 102;
 const NS = 103;
 
 // ---- key layout (Uint32 words per slot) ----
@@ -264,6 +264,7 @@ export class FlowEngine {
       // Flow timeout, measured from the flow's first packet (§4.1).
       if (ts - st[o + T_FIRST] > this.o.flowTimeoutUs) {
         this.finish(slot, END_TIMEOUT, false);
+        this.listRemove(slot); this.listAppend(slot); // the list stays ordered by flow start (see sweep)
         // The next flow keeps the old orientation; J-master/J-2018 count this packet forward.
         this.initState(st, o); this.clearRetx(slot);
         this.addPacket(b, i, l4, slot, st, o, this.restartForward ? true : fwd, true, false);
@@ -292,6 +293,7 @@ export class FlowEngine {
           if (st[o + TERMINATED] !== 0 && (tf & TCP_SYN) !== 0) {
             // Port reuse after FIN/RST: write the old flow, this SYN starts the next one (§4.2 engelen).
             this.finish(slot, END_SYN, false);
+            this.listRemove(slot); this.listAppend(slot);
             this.initState(st, o); this.clearRetx(slot);
             this.orient(slot, b, i, tf);
             const k = slot * KW;
@@ -487,14 +489,15 @@ export class FlowEngine {
     sig = (sig ^ (sig >>> 15)) | 1; // never 0, 0 marks an empty ring entry
     const ring = this.retxRing;
     const base = slot * RETX_WORDS + (fwd ? 0 : 8);
+    const u = sig >>> 0;
     for (let j = 0; j < 8; j++) {
-      if (ring[base + j] === (sig >>> 0)) { st[o + (fwd ? RETX_FWD : RETX_BWD)] += 1; return; }
+      if (ring[base + j] === u) { st[o + (fwd ? RETX_FWD : RETX_BWD)] += 1; return; }
     }
-    const posOff = o + RETX_POS;
-    const pos = st[posOff];
-    const p = fwd ? pos % 8 : Math.floor(pos / 8);
-    ring[base + p] = sig >>> 0;
-    st[posOff] = fwd ? (pos - (pos % 8)) + ((p + 1) & 7) : (pos % 8) + (((p + 1) & 7) * 8);
+    // next write position per direction, as a count of inserts (ring index = count & 7)
+    const pOff = o + (fwd ? RETX_POS : RETX_POS_BWD);
+    const p = st[pOff];
+    ring[base + (p & 7)] = u;
+    st[pOff] = p + 1;
   }
 
   private activeIdle(st: Float64Array, o: number, ts: number): void {
@@ -680,7 +683,11 @@ export class FlowEngine {
     while (s >= 0) {
       const nx = this.next[s];
       const st = this.pages[s >>> PAGE_BITS];
-      if (st[(s & PAGE_MASK) * NS + T_LAST] < limit) { this.finish(s, END_IDLE, true); n++; }
+      const o = (s & PAGE_MASK) * NS;
+      // The list is in order of flow start (restarts move to the young end), so once flows started
+      // after the limit, none of the rest can have been silent that long.
+      if (st[o + T_FIRST] >= limit) break;
+      if (st[o + T_LAST] < limit) { this.finish(s, END_IDLE, true); n++; }
       s = nx;
     }
     this.summary.openFlows = this.open;
