@@ -94,7 +94,15 @@ export async function openEditor(baseUrl: string, viewport = { width: 1400, heig
     },
     async deploy() {
       await page.click('#red-ui-header-button-deploy');
-      await page.waitForSelector('.red-ui-notification:has-text("deployed")', { timeout: 20000 });
+      try {
+        await page.waitForSelector('.red-ui-notification:has-text("deployed")', { timeout: 40000 });
+      } catch (err) {
+        // Say what the editor shows instead (a confirm dialog, an error notification…).
+        const shown = await page.evaluate(() => Array.from(document.querySelectorAll('.red-ui-notification, .ui-dialog:not([style*="display: none"])')).map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim()).filter(Boolean));
+        const shot = `/tmp/deepmad-deploy-failure-${process.pid}-${Date.now()}.png`;
+        await page.screenshot({ path: shot }).catch(() => undefined);
+        throw new Error(`deploy did not complete: ${(err as Error).message.split('\n')[0]}; editor shows: ${JSON.stringify(shown)}; screenshot ${shot}`);
+      }
       // Let the notification go so the next deploy waits for its own.
       await page.evaluate(() => document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove()));
     },
