@@ -167,6 +167,43 @@ describe('deepmad-dumpcap', () => {
       assert.equal(counts.serverFin, REQUESTS);
     });
 
+    it('stream mode under load: every packet dumpcap captured reaches the flow as a batch (20 000 UDP datagrams)', async () => {
+      const dgram = await import('node:dgram');
+      const sink = dgram.createSocket('udp4');
+      await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
+      const port = (sink.address() as { port: number }).port;
+      await h.load(['dumpcap'], flow({ filter: `udp port ${port}`, batchSize: 1024 }));
+      const dc = h.getNode('dc');
+      const status = recordStatus(dc);
+      await status.waitFor((s) => s.fill === 'green');
+      let received = 0;
+      sink.on('message', () => { received++; });
+      const out = collect(h.getNode('out'), (m) => m.topic === 'deepmad/eof', 60000);
+      const tx = dgram.createSocket('udp4');
+      const payload = Buffer.alloc(64);
+      const N = 20000;
+      for (let i = 0; i < N; i += 500) {
+        await Promise.all(Array.from({ length: Math.min(500, N - i) }, () => new Promise<void>((r) => tx.send(payload, port, '127.0.0.1', () => r()))));
+      }
+      tx.close();
+      await new Promise((r) => setTimeout(r, 500));
+      dc.receive({ payload: 'stop' });
+      const msgs = await out;
+      sink.close();
+      const eof = msgs.at(-1)!.payload;
+      const inBatches = msgs.filter((m) => m.topic === 'deepmad/packets').reduce((n, m) => n + m.payload.count, 0);
+      assert.equal(inBatches, eof.packets);
+      // What dumpcap says it received is what we parsed (all N), unless packets were dropped before dumpcap wrote them.
+      if (eof.dropped === 0) {
+        assert.equal(eof.packets, eof.received);
+        assert.equal(eof.packets, N);
+      } else {
+        assert.ok(eof.packets <= eof.received, `${eof.packets} parsed, ${eof.received} received, ${eof.dropped} dropped`);
+      }
+      assert.ok(received > 0);
+      assert.ok(msgs.filter((m) => m.topic === 'deepmad/packets').every((m) => m.payload.count <= 1024));
+    });
+
     it(`capture → flowmeter: the ${REQUESTS} HTTP connections become exactly ${REQUESTS} flows client → server`, async () => {
       await h.load(['dumpcap', 'flowmeter'], [
         tab(),
