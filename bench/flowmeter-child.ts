@@ -16,7 +16,8 @@ async function main(): Promise<void> {
   let chars = 0;
   const fm = new Flowmeter({
     profile,
-    onFlows: (b) => { flows += b.count; if (mode === 'csv') chars += toCsv(b, fm.profile).length; },
+    // the batch is not kept, so it goes back for reuse (as the CLI does)
+    onFlows: (b) => { flows += b.count; if (mode === 'csv') chars += toCsv(b, fm.profile).length; fm.release(b); },
   });
   const t0 = process.hrtime.bigint();
   let packets = 0;

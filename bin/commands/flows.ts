@@ -137,7 +137,8 @@ export const command: Command = {
       let packets = 0;
       fm = { push: (b) => { packets += b.count; return w.push(b); }, close: () => w.close(), progress: () => `${packets} packets` };
     } else {
-      const m = new Flowmeter({ ...meterOpts, profile, onFlows });
+      // the CLI keeps no reference to a batch once its text is written, so it goes back for reuse
+      const m: Flowmeter = new Flowmeter({ ...meterOpts, profile, onFlows: (b) => { onFlows(b); m.release(b); } });
       fm = {
         push: (b) => m.push(b), close: () => m.close(),
         progress: () => `${m.summary.packets} packets, ${m.summary.flowsWritten} flows written, ${m.openFlows} open`,

@@ -140,6 +140,7 @@ export class FlowEngine {
 
   // output
   private out: FlowBatch;
+  private readonly pool: FlowBatch[] = [];
   readonly summary: FlowSummary = {
     packets: 0, flowPackets: 0, nonIpPackets: 0, ipv6Skipped: 0, discardedPackets: 0, flowsCreated: 0,
     flowsWritten: 0, singlePacketSuppressed: 0, flowsEvicted: 0, peakOpenFlows: 0, openFlows: 0,
@@ -662,9 +663,20 @@ export class FlowEngine {
   deliver(): void {
     const out = this.out;
     if (out.count === 0) return;
-    this.out = allocFlowBatch(this.profile.name, this.o.batchSize);
+    const reused = this.pool.pop();
+    if (reused) { reused.count = 0; this.out = reused; } else this.out = allocFlowBatch(this.profile.name, this.o.batchSize);
     this.syncReasons();
     this.o.onBatch(out);
+  }
+
+  /**
+   * Give a delivered batch back for reuse (optional). Only for consumers that are completely done with
+   * it (e.g. after writing its CSV text): reusing memory avoids page-faulting fresh buffers per batch.
+   */
+  release(b: FlowBatch): void {
+    if (b.features.length === this.o.batchSize * NUM_FEATURES && b.profile === this.profile.name && this.pool.length < 4 && b !== this.out) {
+      this.pool.push(b);
+    }
   }
 
   private syncReasons(): void {

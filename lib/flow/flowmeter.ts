@@ -158,6 +158,15 @@ export class Flowmeter extends EventEmitter {
     return this.engine.summary;
   }
 
+  /**
+   * Optional: hand back a batch received from `flows`/`onFlows` once it is no longer used anywhere (no
+   * references kept), so its memory is reused for a later batch. Never release a batch sent on in a message.
+   */
+  release(batch: FlowBatch): void {
+    const e = this.engine as { release?: (b: FlowBatch) => void };
+    e.release?.(batch);
+  }
+
   /** Flow objects of a batch (profile column names → values): the Node-RED message payload. */
   toObjects(batch: FlowBatch): FlowObject[] { return toObjects(batch, this.profile); }
 

@@ -344,3 +344,27 @@ describe('bad input', () => {
     assert.throws(() => new Flowmeter({ flowTimeout: -1 }), /flowTimeout must be a number/);
   });
 });
+
+describe('batch reuse', () => {
+  it('release() recycles delivered batches without changing any row', async () => {
+    const { Flowmeter } = await import('../../lib/flow/flowmeter.js');
+    const { toCsv } = await import('../../lib/flow/output.js');
+    const { batch } = await import('./synth.js');
+    const pkts = Array.from({ length: 40 }, (_, k) => ({ t: k * 0.01, src: `10.1.0.${k + 1}`, dst: S, sp: 1000 + k, dp: 80, flags: 'S', len: k }));
+    const run = (release: boolean) => {
+      let text = '';
+      const seen = new Set<unknown>();
+      const fm: InstanceType<typeof Flowmeter> = new Flowmeter({
+        batchSize: 4, idleTimeout: 0.05,
+        onFlows: (b) => { text += toCsv(b, fm.profile); seen.add(b.features.buffer); if (release) fm.release(b); },
+      });
+      for (let k = 0; k < pkts.length; k += 5) fm.push(batch(pkts.slice(k, k + 5)));
+      fm.close();
+      return { text, buffers: seen.size };
+    };
+    const a = run(false), b = run(true);
+    assert.equal(b.text, a.text);
+    assert.equal(a.text.split('\n').length - 1, 40);
+    assert.ok(b.buffers < a.buffers, `reused ${b.buffers} vs ${a.buffers} buffers`);
+  });
+});
