@@ -137,7 +137,7 @@ export = function register(RED: NodeAPI): void {
         const what = opts.mode === 'files' ? `${stats.files} file${stats.files === 1 ? '' : 's'}` : `${shortCount(stats.packets)} pkts`;
         node.status({ fill: 'yellow', shape: 'ring', text: `stopped: ${what}` });
       });
-      node.status({ fill: 'blue', shape: 'ring', text: `starting on ${label}` });
+      node.status({ fill: 'blue', shape: 'dot', text: `starting on ${label}` });
       try {
         await c.start();
       } catch (err) {

@@ -107,7 +107,7 @@ export = function register(RED: NodeAPI): void {
         node.status({ fill: 'red', shape: 'ring', text: `error after ${shortCount(stats.packets)} pkts` });
         job.done(asError(failure));
       } else {
-        node.status({ fill: stats.complete ? 'green' : 'yellow', shape: 'dot', text: `${stats.complete ? 'done' : 'stopped'}: ${shortCount(stats.packets)} pkts` });
+        node.status({ fill: stats.complete ? 'green' : 'yellow', shape: stats.complete ? 'dot' : 'ring', text: `${stats.complete ? 'done' : 'stopped'}: ${shortCount(stats.packets)} pkts` });
         job.done();
       }
     }
@@ -133,7 +133,7 @@ export = function register(RED: NodeAPI): void {
       }
       queue.push(job);
       if (!running) running = drain();
-      else node.status({ fill: 'blue', shape: 'ring', text: `${queue.length} file(s) queued` });
+      else node.status({ fill: 'blue', shape: 'dot', text: `${queue.length} file(s) queued` });
     }
 
     node.on('input', (msg, send, done) => {
