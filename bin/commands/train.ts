@@ -10,6 +10,7 @@ import type { Preprocessing } from '../../lib/ml/card.js';
 const usage = `deepmad train --data <csv|h5|dir ...> [--label-column Label] [--benign BENIGN[,…]] [--profile improved] -o model.onnx
   [--trees 100] [--max-depth 40] [--max-features N] [--seed 1] [--folds 5] [--threshold 0.5]
   [--exclude col,…] [--columns col,…] [--class-weight balanced] [--name NAME] [--detector]
+  [--source-weight <folder>=<w>,…] [--note "provenance text for the card"]
 
 Trains a histogram random forest, prints a stratified cross-validation report (per-class precision,
 recall, F1, confusion matrix, macro-F1, attack-vs-benign F1), and writes model.onnx, model.onnx.card.json,
@@ -36,7 +37,7 @@ export const command: Command = {
   usage,
   async run(argv) {
     const a = parseArgs(argv, {
-      values: ['data', 'label-column', 'benign', 'profile', 'out', 'trees', 'max-depth', 'max-features', 'seed', 'folds', 'threshold', 'exclude', 'columns', 'class-weight', 'name'],
+      values: ['note', 'source-weight', 'data', 'label-column', 'benign', 'profile', 'out', 'trees', 'max-depth', 'max-features', 'seed', 'folds', 'threshold', 'exclude', 'columns', 'class-weight', 'name'],
       flags: ['detector'],
       aliases: { '-o': 'out' },
     });
@@ -80,12 +81,21 @@ export const command: Command = {
       name: one(a, 'name', path.basename(out).replace(/\.onnx$/i, '')),
       preprocessing,
       detector: a.flags.has('detector'),
+      sourceWeights: Object.fromEntries(list(a, 'source-weight').map((kv) => {
+        const [k, v] = kv.split('=');
+        if (!k || !Number.isFinite(Number(v)) || Number(v) < 0) throw new Error(`--source-weight wants name=weight (the data file's folder name), got "${kv}"`);
+        return [k, Number(v)];
+      })),
       forest: {
         trees: num(a, 'trees', 100, 1), maxDepth: num(a, 'max-depth', 40, 1), seed: num(a, 'seed', 1),
         maxFeatures: a.values.has('max-features') ? num(a, 'max-features', 0, 1) : undefined,
         classWeight: cw === 'balanced' ? 'balanced' : null,
       },
-      provenance: { command: `deepmad train ${argv.join(' ')}`, data: data.map((f) => path.relative(process.cwd(), f) || f) },
+      provenance: {
+        command: `deepmad train ${argv.map((x) => (/[\s"]/.test(x) ? JSON.stringify(x) : x)).join(' ')}`,
+        data: data.map((f) => path.relative(process.cwd(), f) || f),
+        ...(a.values.has('note') ? { note: one(a, 'note') } : {}),
+      },
       log: (l) => console.log(l),
     });
     if (res.reportText) console.log(`\n${res.reportText}\n`);

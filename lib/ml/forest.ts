@@ -77,7 +77,7 @@ class TreeBuilder {
  */
 export function trainForest(
   x: Float32Array, y: Uint16Array | Uint8Array | Int32Array, features: number, classes: number,
-  opts: ForestOptions, rowIndex?: Uint32Array,
+  opts: ForestOptions, rowIndex?: Uint32Array, sampleWeight?: Float32Array,
 ): { forest: Forest; bins: FeatureBins } {
   const rows = rowIndex ? rowIndex.length : y.length;
   const bins = fitBins(x, y.length, features, rowIndex);
@@ -93,7 +93,10 @@ export function trainForest(
   const rng = new Random(opts.seed);
   const mtry = Math.max(1, Math.min(features, opts.maxFeatures ?? Math.round(Math.sqrt(features))));
   const trees: Tree[] = [];
-  const ctx = new SplitContext(xb, yy, rows, features, classes, classW, bins);
+  // per-row weights (e.g. a data source counted less), indexed like x before rowIndex
+  const rowW = new Float64Array(rows).fill(1);
+  if (sampleWeight) for (let i = 0; i < rows; i++) rowW[i] = sampleWeight[rowIndex ? rowIndex[i] : i];
+  const ctx = new SplitContext(xb, yy, rows, features, classes, classW, bins, rowW);
   for (let t = 0; t < opts.trees; t++) {
     trees.push(ctx.growTree(rng, mtry, opts));
   }
@@ -114,6 +117,7 @@ class SplitContext {
     private readonly xb: Uint8Array, private readonly y: Uint16Array, private readonly n: number,
     private readonly F: number, private readonly C: number, private readonly classW: Float64Array,
     private readonly bins: FeatureBins,
+    private readonly rowW: Float64Array,
   ) {
     this.hist = new Float64Array(256 * C);
     this.binTotal = new Float64Array(256);
@@ -132,9 +136,9 @@ class SplitContext {
     if (opts.bootstrap) {
       weight.fill(0);
       for (let i = 0; i < n; i++) weight[rng.int(n)] += 1;
-      for (let i = 0; i < n; i++) if (weight[i] > 0) { weight[i] *= classW[y[i]]; this.idx[m++] = i; }
+      for (let i = 0; i < n; i++) if (weight[i] > 0) { weight[i] *= classW[y[i]] * this.rowW[i]; this.idx[m++] = i; }
     } else {
-      for (let i = 0; i < n; i++) { weight[i] = classW[y[i]]; this.idx[m++] = i; }
+      for (let i = 0; i < n; i++) { weight[i] = classW[y[i]] * this.rowW[i]; this.idx[m++] = i; }
     }
     const tb = new TreeBuilder(C);
     // explicit stack of [node, start, end, depth]

@@ -19,6 +19,8 @@ export interface TrainOptions {
    * only) names the attack. Needs exactly one benign label. Default false (one multi-class forest).
    */
   detector?: boolean;
+  /** relative weight of rows per data source (Dataset.sourceNames), default 1 */
+  sourceWeights?: Record<string, number>;
   /** cross-validation folds; 0 or 1 = no CV */
   folds?: number;
   threshold?: number;
@@ -78,12 +80,19 @@ function modelLabels(ds: Dataset, opts: TrainOptions): string[] {
   return [benign[0], ...ds.labels.filter((l) => l !== benign[0])];
 }
 
+function rowWeights(ds: Dataset, opts: TrainOptions): Float32Array | undefined {
+  if (!opts.sourceWeights || !ds.source || !ds.sourceNames) return undefined;
+  const w = ds.sourceNames.map((n) => opts.sourceWeights![n] ?? 1);
+  return Float32Array.from(ds.source, (s) => w[s]);
+}
+
 function fit(ds: Dataset, opts: TrainOptions, fo: ForestOptions, rowIndex?: Uint32Array): Fitted {
   const F = ds.columns.length;
+  const sw = rowWeights(ds, opts);
   const labels = modelLabels(ds, opts);
   const count = (f: Forest): number => f.trees.reduce((s, t) => s + t.feature.length, 0);
   if (!opts.detector) {
-    const { forest } = trainForest(ds.x, ds.y, F, ds.labels.length, fo, rowIndex);
+    const { forest } = trainForest(ds.x, ds.y, F, ds.labels.length, fo, rowIndex, sw);
     return { labels, predict: (x, rows) => predictProba(forest, x, rows), toOnnx: (m) => forestToOnnx(forest, ds.labels, m), nodes: count(forest), trees: forest.trees.length };
   }
   const benignIdx = ds.labels.indexOf(labels[0]);
@@ -97,8 +106,8 @@ function fit(ds: Dataset, opts: TrainOptions, fo: ForestOptions, rowIndex?: Uint
     yBin[i] = isAttack ? 1 : 0;
     if (isAttack) { yType[i] = attackLabels.indexOf(ds.labels[ds.y[i]]); attackRows.push(i); }
   }
-  const detector = trainForest(ds.x, yBin, F, 2, fo, idx).forest;
-  const types = attackLabels.length > 1 && attackRows.length > 0 ? trainForest(ds.x, yType, F, attackLabels.length, { ...fo, seed: fo.seed + 1 }, Uint32Array.from(attackRows)).forest : null;
+  const detector = trainForest(ds.x, yBin, F, 2, fo, idx, sw).forest;
+  const types = attackLabels.length > 1 && attackRows.length > 0 ? trainForest(ds.x, yType, F, attackLabels.length, { ...fo, seed: fo.seed + 1 }, Uint32Array.from(attackRows), sw).forest : null;
   const A = attackLabels.length;
   return {
     labels,
@@ -210,6 +219,7 @@ export function trainModel(ds: Dataset, opts: TrainOptions): TrainResult {
     inputType: 'float32',
     provenance: {
       trainer: opts.detector ? 'deepmad histogram random forests (detector + attack type)' : 'deepmad histogram random forest',
+      sourceWeights: opts.sourceWeights ?? null,
       forest: { trees: fo.trees, maxDepth: fo.maxDepth, maxFeatures: fo.maxFeatures ?? Math.round(Math.sqrt(ds.columns.length)), bootstrap: fo.bootstrap, classWeight: fo.classWeight ?? null, seed: fo.seed },
       rows: ds.rows,
       classCounts: Object.fromEntries(ds.labels.map((l, c) => [l, ds.y.reduce((s, v) => s + (v === c ? 1 : 0), 0)])),
