@@ -65,7 +65,8 @@ export = function register(RED: NodeAPI): void {
         const pct = s.totalBytes ? Math.min(100, Math.floor((100 * s.bytesRead) / s.totalBytes)) : 0;
         node.status({ fill: 'blue', shape: 'dot', text: `${pct}% ${shortCount(s.packets)} pkts` });
       };
-      const send = (b: PacketBatch) => job.send({ ...base, topic: 'deepmad/packets', payload: b });
+      let sentPackets = 0;
+      const send = (b: PacketBatch) => { sentPackets += b.count; job.send({ ...base, topic: 'deepmad/packets', payload: b }); };
       // Paced replay: packet time t is due at wall time start + (t - t0) / speed.
       let t0 = -1;
       let wall0 = 0;
@@ -100,14 +101,21 @@ export = function register(RED: NodeAPI): void {
       }
       if (current === ac) current = undefined;
       if (closing) return;
-      const stats: CaptureStats = reader.stats;
+      // A stop may come after the reader parsed the whole file but before paced replay sent it all.
+      const stopped = ac.signal.aborted;
+      const stats: CaptureStats & { sentPackets: number } = {
+        ...reader.stats,
+        complete: reader.stats.complete && !stopped,
+        warnings: stopped ? [...reader.stats.warnings, 'stopped by msg.payload "stop"'] : reader.stats.warnings,
+        sentPackets,
+      };
       // The flow meter flushes its open flows on this message, also after a read error or a stop.
       job.send({ ...base, topic: 'deepmad/eof', payload: stats, _msgid: job.msg._msgid });
       if (failure) {
         node.status({ fill: 'red', shape: 'ring', text: `error after ${shortCount(stats.packets)} pkts` });
         job.done(asError(failure));
       } else {
-        node.status({ fill: stats.complete ? 'green' : 'yellow', shape: stats.complete ? 'dot' : 'ring', text: `${stats.complete ? 'done' : 'stopped'}: ${shortCount(stats.packets)} pkts` });
+        node.status({ fill: stats.complete ? 'green' : 'yellow', shape: stats.complete ? 'dot' : 'ring', text: `${stats.complete ? 'done' : 'stopped'}: ${shortCount(sentPackets)} pkts` });
         job.done();
       }
     }

@@ -47,6 +47,7 @@ describe('deepmad-pcap-in', () => {
     assert.equal(eof.lastTsUs, 1300475173475401);
     assert.equal(eof.format, 'pcap');
     assert.equal(eof.complete, true);
+    assert.equal(eof.sentPackets, 136);
     const done = await status.waitFor((s) => s.text === 'done: 136 pkts');
     assert.deepEqual(done, { fill: 'green', shape: 'dot', text: 'done: 136 pkts' });
     assert.ok(status.history.some((s) => s.text === 'reading wikipedia.pcap' && s.fill === 'blue'));
@@ -116,5 +117,22 @@ describe('deepmad-pcap-in', () => {
     assert.equal(ts[0], 1300475167096535);
     assert.equal(ts[135], 1300475173475401);
     for (let i = 1; i < ts.length; i++) assert.ok(ts[i] >= ts[i - 1], `packet ${i} out of order`);
+  });
+  it('"stop" during a paced replay ends the file early: eof with complete false, yellow ring', async () => {
+    await h.load(['pcap-in'], flow({ speed: 1, batchSize: 4096 }));
+    const status = recordStatus(h.getNode('in'));
+    let stopped = false;
+    const got = collect(h.getNode('out'), (m) => {
+      if (m.topic === 'deepmad/packets' && !stopped) { stopped = true; h.getNode('in').receive({ payload: 'stop' }); }
+      return m.topic === 'deepmad/eof';
+    });
+    h.getNode('in').receive({ filename: WIKI });
+    const msgs = await got;
+    const eof = msgs.at(-1)!.payload;
+    assert.equal(eof.complete, false);
+    assert.ok(packets(msgs) < 136, `stopped early: ${packets(msgs)} sent`);
+    assert.equal(eof.sentPackets, packets(msgs));
+    assert.deepEqual(eof.warnings, ['stopped by msg.payload "stop"']);
+    await status.waitFor((s) => /^stopped: \d+ pkts$/.test(s.text ?? '') && s.fill === 'yellow' && s.shape === 'ring');
   });
 });
