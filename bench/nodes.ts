@@ -41,7 +41,7 @@ export const nodesSection: BenchSection = {
       const bare = await measurePaired(ctx.pcap, ctx.runs, async () => {
         let n = 0;
         flows = 0;
-        const fm = new Flowmeter({ profile: 'improved', onFlows: (b) => { flows += b.count; } });
+        const fm: Flowmeter = new Flowmeter({ profile: 'improved', onFlows: (b) => { flows += b.count; fm.release(b); } });
         for await (const b of new CaptureReader(ctx.pcap)) { fm.push(b); n += b.count; }
         fm.close();
         return n;
@@ -53,7 +53,7 @@ export const nodesSection: BenchSection = {
         let n = 0;
         const norm = createNormalizer({ mode: 'online' });
         const w = await Hdf5RowWriter.create({ file: libFile, existing: 'overwrite' });
-        const fm = new Flowmeter({ profile: 'improved', batchSize: 1000, onFlows: (b) => { w.append(norm.normalize(fastFlowObjects(b, fm.profile))); } });
+        const fm: Flowmeter = new Flowmeter({ profile: 'improved', batchSize: 1000, onFlows: (b) => { w.append(norm.normalize(fastFlowObjects(b, fm.profile))); fm.release(b); } });
         for await (const b of new CaptureReader(ctx.pcap)) { fm.push(b); n += b.count; }
         fm.close();
         w.close();

@@ -144,7 +144,8 @@ export = function register(RED: NodeAPI) {
         maxFlows: num(config.maxFlows, undefined) || undefined,
         batchSize: perFlow ? 256 : batchFlows,
         live,
-        onFlows,
+        // The objects and CSV text copy everything out of the batch, so its memory can be reused.
+        onFlows: (b) => { onFlows(b); m.release(b); },
       });
       m.on('error', (err: Error) => node.error(err, {}));
       meterLive = live;
