@@ -57,6 +57,8 @@ export class Classifier {
   private readonly probName: string;
   private readonly probWidth: number;
   private readonly batchSize: number;
+  /** builds a per-flow probabilities object with a fixed shape (one allocation, fast properties) */
+  private readonly makeProbabilities: new (p: ArrayLike<number>) => Record<string, number>;
 
   private constructor(readonly card: ModelCard, private readonly backend: InferenceBackend, readonly modelPath: string, readonly notes: string[], opts: ClassifierOptions) {
     this.columns = card.columns;
@@ -68,6 +70,9 @@ export class Classifier {
     this.benign = new Uint8Array(card.labels.length);
     for (const b of card.benignLabels) this.benign[card.labels.indexOf(b)] = 1;
     this.batchSize = Math.max(1, opts.batchSize ?? 1024);
+    // JSON.stringify makes each label a safe string literal
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    this.makeProbabilities = new Function('p', card.labels.map((l, i) => `this[${JSON.stringify(l)}] = p[${i}];`).join('\n')) as unknown as new (p: ArrayLike<number>) => Record<string, number>;
     const input = backend.inputs[0];
     if (!input) throw new Error(`${modelPath}: the model has no inputs`);
     const width = input.shape[input.shape.length - 1];
@@ -163,8 +168,7 @@ export class Classifier {
     const attackProbability = Math.max(0, Math.min(1, 1 - pBenign));
     const malicious = bestA >= 0 && (bestB < 0 || attackProbability >= this.threshold);
     const k = malicious ? bestA : bestB;
-    const probabilities: Record<string, number> = {};
-    for (let c = 0; c < C; c++) probabilities[this.labels[c]] = p[c];
+    const probabilities = new this.makeProbabilities(p);
     return { label: this.labels[k], confidence: p[k], probabilities, attackProbability, malicious };
   }
 
