@@ -79,6 +79,9 @@ export function validateCard(raw: unknown, source = 'model card'): ModelCard {
   if (dup !== undefined) fail(`column "${dup}" is listed twice`);
   if (!Array.isArray(c.labels) || c.labels.length < 2) fail('"labels" must list at least two class labels');
   const labels = (c.labels as unknown[]).map(String);
+  if (labels.includes('__proto__')) fail('"__proto__" cannot be a class label');
+  const dupLabel = labels.find((x, i) => labels.indexOf(x) !== i);
+  if (dupLabel !== undefined) fail(`label "${dupLabel}" is listed twice`);
   if (!Array.isArray(c.benignLabels)) fail('"benignLabels" must be an array');
   for (const b of c.benignLabels as unknown[]) if (!labels.includes(String(b))) fail(`benign label "${String(b)}" is not one of the labels`);
   if (typeof c.threshold !== 'number' || !(c.threshold > 0 && c.threshold <= 1)) fail('"threshold" must be a number in (0, 1]');

@@ -57,8 +57,8 @@ export class Classifier {
   private readonly probName: string;
   private readonly probWidth: number;
   private readonly batchSize: number;
-  /** builds a per-flow probabilities object with a fixed shape (one allocation, fast properties) */
-  private readonly makeProbabilities: new (p: ArrayLike<number>) => Record<string, number>;
+  /** builds a per-flow probabilities object from one object literal (fixed shape, one allocation) */
+  private readonly makeProbabilities: (p: ArrayLike<number>) => Record<string, number>;
 
   private constructor(readonly card: ModelCard, private readonly backend: InferenceBackend, readonly modelPath: string, readonly notes: string[], opts: ClassifierOptions) {
     this.columns = card.columns;
@@ -72,7 +72,7 @@ export class Classifier {
     this.batchSize = Math.max(1, opts.batchSize ?? 1024);
     // JSON.stringify makes each label a safe string literal
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    this.makeProbabilities = new Function('p', card.labels.map((l, i) => `this[${JSON.stringify(l)}] = p[${i}];`).join('\n')) as unknown as new (p: ArrayLike<number>) => Record<string, number>;
+    this.makeProbabilities = new Function('p', `return { ${card.labels.map((l, i) => `${JSON.stringify(l)}: p[${i}]`).join(', ')} };`) as (p: ArrayLike<number>) => Record<string, number>;
     const input = backend.inputs[0];
     if (!input) throw new Error(`${modelPath}: the model has no inputs`);
     const width = input.shape[input.shape.length - 1];
@@ -168,7 +168,7 @@ export class Classifier {
     const attackProbability = Math.max(0, Math.min(1, 1 - pBenign));
     const malicious = bestA >= 0 && (bestB < 0 || attackProbability >= this.threshold);
     const k = malicious ? bestA : bestB;
-    const probabilities = new this.makeProbabilities(p);
+    const probabilities = this.makeProbabilities(p);
     return { label: this.labels[k], confidence: p[k], probabilities, attackProbability, malicious };
   }
 
