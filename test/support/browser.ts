@@ -93,15 +93,28 @@ export async function openEditor(baseUrl: string, viewport = { width: 1400, heig
       await page.waitForSelector('#red-ui-clipboard-dialog', { state: 'hidden' }).catch(() => undefined);
     },
     async deploy() {
-      await page.click('#red-ui-header-button-deploy');
-      try {
-        await page.waitForSelector('.red-ui-notification:has-text("deployed")', { timeout: 40000 });
-      } catch (err) {
+      // A click that lands while the import dialog is still fading out is lost: retry while the
+      // Deploy button is still enabled (it is disabled once nothing is left to deploy).
+      let lastErr: unknown;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await page.click('#red-ui-header-button-deploy');
+        try {
+          await page.waitForSelector('.red-ui-notification:has-text("deployed")', { timeout: 15000 });
+          lastErr = undefined;
+          break;
+        } catch (err) {
+          lastErr = err;
+          const stillEnabled = await page.evaluate(() => !document.querySelector('#red-ui-header-button-deploy')?.classList.contains('disabled'));
+          // Disabled = nothing left to deploy: the deploy happened, its notification was just missed.
+          if (!stillEnabled) { lastErr = undefined; break; }
+        }
+      }
+      if (lastErr) {
         // Say what the editor shows instead (a confirm dialog, an error notification…).
         const shown = await page.evaluate(() => Array.from(document.querySelectorAll('.red-ui-notification, .ui-dialog:not([style*="display: none"])')).map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim()).filter(Boolean));
         const shot = `/tmp/deepmad-deploy-failure-${process.pid}-${Date.now()}.png`;
         await page.screenshot({ path: shot }).catch(() => undefined);
-        throw new Error(`deploy did not complete: ${(err as Error).message.split('\n')[0]}; editor shows: ${JSON.stringify(shown)}; screenshot ${shot}`);
+        throw new Error(`deploy did not complete: ${(lastErr as Error).message.split('\n')[0]}; editor shows: ${JSON.stringify(shown)}; screenshot ${shot}`);
       }
       // Let the notification go so the next deploy waits for its own.
       await page.evaluate(() => document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove()));
