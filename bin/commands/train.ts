@@ -9,15 +9,16 @@ import type { Preprocessing } from '../../lib/ml/card.js';
 
 const usage = `deepmad train --data <csv|h5|dir ...> [--label-column Label] [--benign BENIGN[,…]] [--profile improved] -o model.onnx
   [--trees 100] [--max-depth 40] [--max-features N] [--seed 1] [--folds 5] [--threshold 0.5]
-  [--exclude col,…] [--columns col,…] [--class-weight balanced] [--name NAME] [--detector]
+  [--exclude col,…] [--columns col,…] [--class-weight balanced] [--name NAME] [--detector|--flat]
   [--source-weight <folder>=<w>,…] [--note "provenance text for the card"]
 
 Trains a histogram random forest, prints a stratified cross-validation report (per-class precision,
 recall, F1, confusion matrix, macro-F1, attack-vs-benign F1), and writes model.onnx, model.onnx.card.json,
 model.onnx.report.txt and model.onnx.report.json. Identifier columns (Flow ID, IPs, source port,
 timestamp) are never used as features. A directory means every *.csv / *.h5 in it.
---detector trains two forests in one ONNX graph: a benign-vs-attack detector that makes the decision
-and an attack-type forest (attack rows only) that names the attack.`;
+With one benign label (the usual case) two forests are trained into one ONNX graph: a benign-vs-attack
+detector that makes the decision and an attack-type forest (attack rows only) that names the attack
+(--detector forces it); --flat trains one multi-class forest instead.`;
 
 function expand(inputs: string[]): string[] {
   const out: string[] = [];
@@ -38,7 +39,7 @@ export const command: Command = {
   async run(argv) {
     const a = parseArgs(argv, {
       values: ['note', 'source-weight', 'data', 'label-column', 'benign', 'profile', 'out', 'trees', 'max-depth', 'max-features', 'seed', 'folds', 'threshold', 'exclude', 'columns', 'class-weight', 'name'],
-      flags: ['detector'],
+      flags: ['detector', 'flat'],
       aliases: { '-o': 'out' },
     });
     const data = expand([...(a.values.get('data') ?? []), ...a.positionals]);
@@ -80,7 +81,7 @@ export const command: Command = {
       threshold: num(a, 'threshold', 0.5, 0),
       name: one(a, 'name', path.basename(out).replace(/\.onnx$/i, '')),
       preprocessing,
-      detector: a.flags.has('detector'),
+      detector: a.flags.has('flat') ? false : a.flags.has('detector') ? true : undefined,
       sourceWeights: Object.fromEntries(list(a, 'source-weight').map((kv) => {
         const [k, v] = kv.split('=');
         if (!k || !Number.isFinite(Number(v)) || Number(v) < 0) throw new Error(`--source-weight wants name=weight (the data file's folder name), got "${kv}"`);

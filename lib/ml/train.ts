@@ -127,7 +127,14 @@ function fit(ds: Dataset, opts: TrainOptions, fo: ForestOptions, rowIndex?: Uint
   };
 }
 
-export function crossValidate(ds: Dataset, opts: TrainOptions): { report: EvaluationReport; attackProbability: Float32Array } {
+/** Fills in the detector default: two-stage when exactly one benign label occurs in the data. */
+function withDefaults(ds: Dataset, opts: TrainOptions): TrainOptions {
+  if (opts.detector !== undefined) return opts;
+  return { ...opts, detector: opts.benignLabels.filter((b) => ds.labels.includes(b)).length === 1 };
+}
+
+export function crossValidate(ds: Dataset, options: TrainOptions): { report: EvaluationReport; attackProbability: Float32Array } {
+  const opts = withDefaults(ds, options);
   const k = opts.folds ?? 5;
   const fo: ForestOptions = { ...defaultForestOptions, ...opts.forest };
   const labels = modelLabels(ds, opts);
@@ -177,7 +184,8 @@ function benignMask(labels: string[], benignLabels: string[]): Uint8Array {
   return m;
 }
 
-export function trainModel(ds: Dataset, opts: TrainOptions): TrainResult {
+export function trainModel(ds: Dataset, options: TrainOptions): TrainResult {
+  const opts = withDefaults(ds, options);
   if (ds.rows < 2) throw new Error(`need at least 2 labelled rows, got ${ds.rows}`);
   if (ds.labels.length < 2) throw new Error(`need at least two classes, got only "${ds.labels[0]}"`);
   benignMask(ds.labels, opts.benignLabels);
