@@ -48,7 +48,9 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ packets, flows, secs, maxRssMB, chars, evicted: ws.flowsEvicted, peakOpen: ws.peakOpenFlows }));
     return;
   } else {
-    for await (const b of new CaptureReader(input)) { fm.push(b); packets += b.count; }
+    // push() is synchronous and keeps nothing of the batch: hand it back for reuse (as the CLI does)
+    const reader = new CaptureReader(input);
+    for await (const b of reader) { fm.push(b); packets += b.count; reader.release(b); }
   }
   const summary = fm.close();
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;

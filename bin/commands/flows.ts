@@ -155,6 +155,7 @@ export const command: Command = {
       for await (const batch of reader) {
         const busy = fm.push(batch);
         if (busy) await busy; // worker backpressure
+        if (a.threads !== 2) reader.release(batch); // metered synchronously, nothing kept: its memory serves the next batch
         if (tty && Date.now() - lastProgress > 250) {
           lastProgress = Date.now();
           const pct = size > 0 ? ` ${Math.min(100, (100 * reader.stats.bytesRead) / size).toFixed(0)}%` : '';

@@ -67,10 +67,13 @@ export class CaptureParser {
   private state = State.Magic;
   /** Absolute offset (in the uncompressed capture) of the next byte not yet consumed. */
   private consumed = 0;
-  private carry: Uint8Array = new Uint8Array(0);
+  // A Buffer like the chunks read from files, so the decoder's call sites see one receiver map.
+  private carry: Uint8Array = Buffer.alloc(0);
   private carryLen = 0;
   private batch: PacketBatch;
   private n = 0;
+  /** Full-size batches handed back through recycle(), zeroed again when taken. */
+  private readonly spare: PacketBatch[] = [];
   private readonly warned = new Set<string>();
   // Interfaces: global table and the current pcapng section's local id → global index.
   private linkTypes: number[] = [];
@@ -135,8 +138,8 @@ export class CaptureParser {
     const linkTypes = this.linkTypesDirty || b.linkTypes !== this.linkTypes ? this.linkTypes.slice() : b.linkTypes;
     this.linkTypesDirty = false;
     if (n === this.batchSize || n * 4 > this.batchSize) {
-      // Hand the batch over as is and start a fresh one.
-      this.batch = allocBatch(this.batchSize, this.linkTypes);
+      // Hand the batch over as is and start a fresh (or recycled) one.
+      this.batch = this.takeBatch();
     } else {
       // A short batch (stream/live flush): emit a right-sized copy and keep filling the big one,
       // instead of allocating and zeroing a full-capacity batch for a few hundred packets.
@@ -146,6 +149,28 @@ export class CaptureParser {
     b.linkTypes = linkTypes;
     this.n = 0;
     this.onBatch(b);
+  }
+
+  /**
+   * Give back a batch this parser emitted once the receiver is completely done with it (no references
+   * kept): the next batch reuses its memory instead of a freshly zeroed allocation. Optional; batches of
+   * another size or origin are ignored.
+   */
+  recycle(b: PacketBatch): void {
+    if (b === this.batch || this.spare.length >= 4 || this.spare.includes(b)) return;
+    const ab = b.tsUs?.buffer;
+    if (!(ab instanceof ArrayBuffer) || b.tsUs.length !== this.batchSize || b.tsUs.byteOffset !== 0 || b.flags.buffer !== ab) return;
+    this.spare.push(b);
+  }
+
+  private takeBatch(): PacketBatch {
+    const b = this.spare.pop();
+    if (!b) return allocBatch(this.batchSize, this.linkTypes);
+    // allocBatch lays every column on one ArrayBuffer: one fill zeroes the whole batch.
+    new Uint8Array(b.tsUs.buffer).fill(0);
+    b.count = 0;
+    b.linkTypes = this.linkTypes;
+    return b;
   }
 
   /**
@@ -202,7 +227,9 @@ export class CaptureParser {
     this.onWarning?.(message);
   }
 
-  private pushInner(chunk: Uint8Array): void {
+  private pushInner(input: Uint8Array): void {
+    // Decode from Buffers only (as files and streams deliver them): one receiver map for the hot loop.
+    const chunk = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.length);
     let pos = 0;
     const len = chunk.length;
     // Complete the unit that straddles the previous chunk boundary, one unit at a time.
@@ -229,7 +256,7 @@ export class CaptureParser {
   private appendCarry(src: Uint8Array, from: number, count: number): void {
     const want = this.carryLen + count;
     if (want > this.carry.length) {
-      const grown = new Uint8Array(Math.max(want, Math.min(this.carry.length * 2, MAX_BLOCK + 64), 256));
+      const grown = Buffer.alloc(Math.max(want, Math.min(this.carry.length * 2, MAX_BLOCK + 64), 256));
       grown.set(this.carry.subarray(0, this.carryLen));
       this.carry = grown;
     }

@@ -80,6 +80,9 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
   private closeSource: (() => void) | null = null;
   private stopRequested = false;
   private wake: (() => void) | null = null;
+  private parser: CaptureParser | null = null;
+  /** Plain-file reads may reuse their buffers (false once gzip is detected: zlib holds chunks asynchronously). */
+  private reuseReadBuffers = true;
 
   constructor(source: string | NodeJS.ReadableStream, opts: CaptureReaderOptions = {}) {
     this.source = source;
@@ -94,6 +97,15 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
   stop(): void {
     this.stopRequested = true;
     this.wake?.();
+  }
+
+  /**
+   * Optional: hand back a batch this reader yielded once it is no longer used anywhere (e.g. right after a
+   * synchronous `Flowmeter.push`), so a later batch reuses its memory. Never release a batch that was
+   * queued, kept or sent on in a message.
+   */
+  release(batch: PacketBatch): void {
+    this.parser?.recycle(batch);
   }
 
   /** Run the whole capture through `cb`, batch by batch; resolves to the final stats. */
@@ -113,6 +125,7 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
       onBatch: (b) => { queue.push(b); },
       onWarning: this.opts.onWarning,
     });
+    this.parser = parser;
     const stats = parser.stats;
     this.stats = stats;
     const live = this.opts.follow === true || typeof this.source !== 'string';
@@ -206,7 +219,8 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
     while (headLen < 2) {
       const r = await raw.next();
       if (r.done) { done = true; break; }
-      head.push(r.value);
+      // A chunk held across the next raw.next() must be a copy: its read buffer is reused by then.
+      head.push(headLen + r.value.length < 2 ? Buffer.from(r.value) : r.value);
       headLen += r.value.length;
     }
     const first = head.length === 1 ? head[0] : Buffer.concat(head);
@@ -216,6 +230,7 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
       return;
     }
     stats.compression = 'gzip';
+    this.reuseReadBuffers = false;
     const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
     async function* all(): AsyncGenerator<Uint8Array> {
       yield first;
@@ -260,8 +275,13 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
     type Read = { at: number; p: Promise<{ bytesRead: number; buffer: Buffer }> };
     let inFlight: Read[] = [];
     let pos = 0;
+    // The parser is done with a chunk when the next one is asked for (it copies what it keeps), so the
+    // buffer yielded last can take the next read: no fresh, page-faulting 1 MiB buffer per chunk.
+    const free: Buffer[] = [];
+    let lent: Buffer | null = null;
     const issue = (): void => {
-      const p = fh.read(Buffer.allocUnsafe(size), 0, size, pos);
+      const buf = free.pop() ?? Buffer.allocUnsafe(size);
+      const p = fh.read(buf, 0, size, pos);
       p.catch(() => { /* awaited below, or dropped on early exit */ });
       inFlight.push({ at: pos, p });
       pos += size;
@@ -286,7 +306,10 @@ export class CaptureReader implements AsyncIterable<PacketBatch> {
         }
         issue();
         stats.bytesRead += r.bytesRead;
+        lent = r.buffer;
         yield r.buffer.subarray(0, r.bytesRead);
+        if (this.reuseReadBuffers) free.push(lent);
+        lent = null;
       }
     } finally {
       await Promise.allSettled(inFlight.map((x) => x.p));

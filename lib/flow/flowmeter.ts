@@ -180,7 +180,8 @@ export class Flowmeter extends EventEmitter {
     const { CaptureReader } = await import('../capture/reader.js');
     const reader = new CaptureReader(file);
     try {
-      for await (const b of reader) this.push(b);
+      // push() meters synchronously and keeps no reference: the batch's memory can serve the next one
+      for await (const b of reader) { this.push(b); reader.release(b); }
     } finally {
       this.close();
     }
