@@ -2,7 +2,7 @@
  * One flow-meter measurement in a fresh process, so peak RSS (getrusage maxRSS) is the meter's own.
  * argv: <mode> <pcap|count> <profile>. Modes: `meter` (rows counted), `csv` (rows formatted as CSV and
  * discarded), `flood` (<count> spoofed SYNs built as packet batches, default flow cap). Prints one
- * JSON line (`worker`: reading and decoding here, metering on a worker thread): packets, flows, secs (read + meter + flush, like floor.mjs's timing), maxRssMB, summary.
+ * JSON line (`worker`: reading and decoding here, metering on a worker thread): packets, flows, secs (read + meter + flush, like floor.mjs's timing), cpuSecs (user + system, all threads, same span), maxRssMB, summary.
  */
 import { CaptureReader } from '../lib/capture/reader.js';
 import { allocBatch } from '../lib/capture/batch-alloc.js';
@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     onFlows: (b) => { flows += b.count; if (mode === 'csv') chars += toCsv(b, fm.profile).length; fm.release(b); },
   });
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
+  const cpuSecs = (): number => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e6; };
   let packets = 0;
   if (mode === 'flood') {
     const total = Number(input);
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
     const ws = await w.close();
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
     const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
-    console.log(JSON.stringify({ packets, flows, secs, maxRssMB, chars, evicted: ws.flowsEvicted, peakOpen: ws.peakOpenFlows }));
+    console.log(JSON.stringify({ packets, flows, secs, cpuSecs: cpuSecs(), maxRssMB, chars, evicted: ws.flowsEvicted, peakOpen: ws.peakOpenFlows }));
     return;
   } else {
     // push() is synchronous and keeps nothing of the batch: hand it back for reuse (as the CLI does)
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
   const summary = fm.close();
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
-  console.log(JSON.stringify({ packets, flows, secs, maxRssMB, chars, evicted: summary.flowsEvicted, peakOpen: summary.peakOpenFlows }));
+  console.log(JSON.stringify({ packets, flows, secs, cpuSecs: cpuSecs(), maxRssMB, chars, evicted: summary.flowsEvicted, peakOpen: summary.peakOpenFlows }));
 }
 
 main().catch((err) => { console.error(err); process.exit(1); });

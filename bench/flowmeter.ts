@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { floorOnce, median, type BenchSection } from './harness.js';
 
-interface ChildResult { packets: number; flows: number; secs: number; maxRssMB: number; chars: number; evicted: number; peakOpen: number }
+interface ChildResult { packets: number; flows: number; secs: number; cpuSecs: number; maxRssMB: number; chars: number; evicted: number; peakOpen: number }
 
 function child(args: string[]): ChildResult {
   const script = path.join(__dirname, 'flowmeter-child.js');
@@ -19,19 +19,24 @@ function child(args: string[]): ChildResult {
  * One warm-up, then `runs` timed child runs, each paired with a floor run just before it (the machine
  * is shared): median time, median per-pair ratio, max of the peak RSS.
  */
-function measure(pcap: string, runs: number, args: string[], floorPaired = true): ChildResult & { ratio?: number } {
+function measure(pcap: string, runs: number, args: string[], floorPaired = true): ChildResult & { ratio?: number; cpuRatio?: number } {
   child(args);
   const rs: ChildResult[] = [];
   const ratios: number[] = [];
+  const cpuRatios: number[] = [];
   for (let k = 0; k < runs; k++) {
     const f = floorPaired ? floorOnce(pcap) : null;
     const r = child(args);
     rs.push(r);
-    if (f) ratios.push((r.packets / r.secs) / (f.packets / f.secs));
+    if (f) {
+      ratios.push((r.packets / r.secs) / (f.packets / f.secs));
+      cpuRatios.push((r.packets / r.cpuSecs) / (f.packets / f.cpuSecs));
+    }
   }
   return {
     ...rs[0], secs: median(rs.map((r) => r.secs)), maxRssMB: Math.max(...rs.map((r) => r.maxRssMB)),
     ratio: ratios.length ? median(ratios) : undefined,
+    cpuRatio: cpuRatios.length ? median(cpuRatios) : undefined,
   };
 }
 
@@ -47,6 +52,7 @@ export const flowmeterSection: BenchSection = {
         packets: r.packets,
         secs: r.secs,
         ratio: r.ratio,
+        cpuRatio: r.cpuRatio,
         note: `${r.flows.toLocaleString('en-US')} flows, ${Math.round(r.flows / r.secs / 1000)} k flows/s, peak RSS ${r.maxRssMB} MiB`,
       });
     }

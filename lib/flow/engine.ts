@@ -16,6 +16,7 @@ import {
   PKT_L4_ABSENT, TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG,
   type PacketBatch,
 } from '../capture/packet-batch.js';
+import { allocBatch } from '../capture/batch-alloc.js';
 import { F, NUM_FEATURES } from './features.js';
 import {
   allocFlowBatch, END_EOF, END_EVICTED, END_FIN, END_IDLE, END_REASON_NAMES, END_RST, END_SYN, END_TIMEOUT,
@@ -121,6 +122,11 @@ export class FlowEngine {
   private readonly capPayload: boolean;
   private readonly retx: boolean;
   private readonly ipOnlyDir: boolean;
+  // numeric options as fields (the per-packet path reads no options object)
+  private readonly flowTimeoutUs: number;
+  private readonly activityTimeoutUs: number;
+  private readonly maxFlows: number;
+  private readonly batchSize: number;
 
   // table
   private pages: Float64Array[] = [];
@@ -177,7 +183,12 @@ export class FlowEngine {
     this.retx = b.countRetransmissions;
     this.ipOnlyDir = opts.directionByIpOnly;
     if (!(opts.maxFlows >= 1)) throw new RangeError('maxFlows must be at least 1');
+    this.flowTimeoutUs = opts.flowTimeoutUs;
+    this.activityTimeoutUs = opts.activityTimeoutUs;
+    this.maxFlows = opts.maxFlows;
+    this.batchSize = opts.batchSize;
     this.out = allocFlowBatch(p.name, opts.batchSize);
+    if (!primedProfiles.has(p)) { primedProfiles.add(p); primeEngine(opts); }
   }
 
   get openFlows(): number { return this.open; }
@@ -190,7 +201,7 @@ export class FlowEngine {
     const s = this.summary;
     s.packets += n;
     const { tsUs, ipVersion, proto, srcAddr, dstAddr, srcPort, dstPort, flags } = b;
-    const ipv4Only = this.o.ipv4Only;
+    const ipv4Only = this.o.ipv4Only; // once per batch
     const icmpKeeps = this.icmpKeeps;
     for (let i = 0; i < n; i++) {
       const ver = ipVersion[i];
@@ -263,7 +274,7 @@ export class FlowEngine {
       st[o + REFERENCED] = 1; // CLOCK bit for eviction
 
       // Flow timeout, measured from the flow's first packet (§4.1).
-      if (ts - st[o + T_FIRST] > this.o.flowTimeoutUs) {
+      if (ts - st[o + T_FIRST] > this.flowTimeoutUs) {
         this.finish(slot, END_TIMEOUT, false);
         this.listRemove(slot); this.listAppend(slot); // the list stays ordered by flow start (see sweep)
         // The next flow keeps the old orientation; J-master/J-2018 count this packet forward.
@@ -315,7 +326,7 @@ export class FlowEngine {
 
   /** Start a flow with packet i (new key). */
   private createFlow(b: PacketBatch, i: number, l4: number, h: number, protoWord: number, sp: number, dp: number, ts: number): void {
-    if (this.open >= this.o.maxFlows) this.evictOne();
+    if (this.open >= this.maxFlows) this.evictOne();
     const slot = this.allocSlot();
     const k = slot * KW;
     const keys = this.keys;
@@ -503,7 +514,7 @@ export class FlowEngine {
 
   private activeIdle(st: Float64Array, o: number, ts: number): void {
     const end = st[o + ACT_END];
-    if (ts - end > this.o.activityTimeoutUs) {
+    if (ts - end > this.activityTimeoutUs) {
       const act = end - st[o + ACT_START];
       if (act > 0) { const n = st[o + N_ACTIVE] + 1; st[o + N_ACTIVE] = n; statAdd(st, o + S_ACTIVE, n, act); }
       const n = st[o + N_IDLE] + 1;
@@ -536,7 +547,7 @@ export class FlowEngine {
 
   private writeRow(slot: number, st: Float64Array, o: number, reason: number): void {
     let out = this.out;
-    if (out.count === this.o.batchSize) { this.deliver(); out = this.out; }
+    if (out.count === this.batchSize) { this.deliver(); out = this.out; }
     const r = out.count++;
     const k = slot * KW;
     const keys = this.keys;
@@ -895,6 +906,73 @@ function bulkOut(st: Float64Array, b: number, f: Float64Array, r: number, intege
   const rate = dur > 0 ? bytes / (dur / 1e6) : 0;
   if (integer) { f[r] = Math.floor(bytes / states); f[r + 1] = Math.floor(pkts / states); f[r + 2] = Math.trunc(rate); }
   else { f[r] = bytes / states; f[r + 1] = pkts / states; f[r + 2] = rate; }
+}
+
+// ---------------------------------------------------------------------- JIT priming
+
+const primedProfiles = new WeakSet<FlowProfile>();
+
+/**
+ * Run a few dozen synthetic packets through a throwaway engine of the same profile, once per profile and
+ * process. It only fills the type feedback of every branch of the per-packet path (both directions, FIN,
+ * RST, SYN reuse, timeouts, activity gaps, bulks, retransmissions, ICMP, UDP, IPv6, eviction, rows):
+ * without it the optimising compiler sees branches the first real packets have not taken yet, and the
+ * first FIN, timeout or finished flow throws the optimised code away (measured: several deopt and
+ * recompile rounds of push/addPacket in the first 0.2 s of a fresh process). Nothing of it is kept.
+ */
+function primeEngine(opts: EngineOptions): void {
+  const e = new FlowEngine({ ...opts, maxFlows: 6, batchSize: 4, onBatch: () => { /* discarded */ } });
+  const b = allocBatch(64);
+  let n = 0;
+  const T0 = 1.6e15;
+  const add = (dt: number, v: number, pr: number, src: number, dst: number, sp: number, dp: number, tf: number, len: number, fl = 0): void => {
+    const i = n++;
+    b.tsUs[i] = T0 + dt; b.ipVersion[i] = v; b.proto[i] = pr; b.flags[i] = fl;
+    b.srcAddr[i * 4] = src; b.dstAddr[i * 4] = dst;
+    if (v === 6) { b.srcAddr[i * 4 + 3] = 1; b.dstAddr[i * 4 + 3] = 2; }
+    b.srcPort[i] = sp; b.dstPort[i] = dp; b.tcpFlags[i] = tf; b.tcpWindow[i] = 1000 + i;
+    b.tcpSeq[i] = 100 + (i >> 1); b.tcpAck[i] = 7; b.payloadLen[i] = len;
+    b.l4HeaderLen[i] = pr === 6 ? 20 : pr === 0 ? 0 : 8; b.ipHeaderLen[i] = v === 6 ? 40 : 20;
+    b.ipTotalLen[i] = b.ipHeaderLen[i] + b.l4HeaderLen[i] + len;
+    b.wireLen[i] = b.ipTotalLen[i] + 14; b.capLen[i] = len > 100 ? b.wireLen[i] - 50 : b.wireLen[i];
+    b.icmpType[i] = pr === 1 ? 8 : 0;
+  };
+  const A = 0x0a000001, B = 0x0a000002;
+  const S = TCP_SYN, SA = TCP_SYN | TCP_ACK, AK = TCP_ACK, PA = TCP_PSH | TCP_ACK;
+  add(0, 4, 6, A, B, 1000, 80, S, 0);
+  add(1e3, 4, 6, B, A, 80, 1000, SA, 0);
+  add(2e3, 4, 6, A, B, 1000, 80, AK, 0);
+  for (let k = 0; k < 5; k++) add(3e3 + k, 4, 6, A, B, 1000, 80, PA, 200);
+  for (let k = 0; k < 5; k++) add(4e3 + k, 4, 6, B, A, 80, 1000, PA | TCP_URG | TCP_CWR | TCP_ECE, 300);
+  add(4e3 + 9, 4, 6, B, A, 80, 1000, PA, 300); // retransmission
+  add(7e6, 4, 6, A, B, 1000, 80, PA, 10); // after an activity gap
+  add(7e6 + 1, 4, 6, A, B, 1000, 80, TCP_FIN | AK, 0);
+  add(7e6 + 2, 4, 6, B, A, 80, 1000, TCP_FIN | AK, 0);
+  add(7e6 + 3, 4, 6, B, A, 80, 1000, TCP_RST, 0);
+  add(7e6 + 4, 4, 6, A, B, 1000, 80, S, 0); // port reuse after FIN/RST
+  add(7e6 + 5, 4, 6, A, B, 1001, 80, TCP_RST | AK, 0);
+  add(7e6 + 6, 4, 6, B, A, 81, 1002, SA, 0); // starts with a SYN-ACK
+  add(7e6 + 7, 4, 6, A, B, 1002, 81, AK, 5);
+  add(7e6 + 8, 4, 17, A, B, 5353, 53, 0, 40);
+  add(7e6 + 9, 4, 17, B, A, 53, 5353, 0, 80);
+  add(7e6 + 10, 4, 1, A, B, 0, 0, 0, 56);
+  add(7e6 + 11, 4, 47, A, B, 0, 0, 0, 30);
+  add(7e6 + 12, 4, 17, A, B, 0, 0, 0, 500, PKT_L4_ABSENT);
+  add(7e6 + 13, 6, 6, A, B, 2000, 443, S, 0);
+  add(7e6 + 14, 6, 6, B, A, 443, 2000, SA, 0);
+  add(7e6 + 15, 4, 6, A, A, 3000, 3001, S, 0); // same host
+  add(7e6 + 16, 4, 6, A, A, 3001, 3000, SA, 0);
+  add(7e6 + 17, 0, 0, 0, 0, 0, 0, 0, 0); // not IP
+  for (let k = 0; k < 6; k++) add(7e6 + 20 + k, 4, 17, A + 10 + k, B, 4000 + k, 53, 0, 20); // fills the table: evictions
+  add(200e6, 4, 17, A, B, 5353, 53, 0, 40); // after the flow timeout
+  add(200e6 + 1, 4, 17, B, A, 53, 5353, 0, 40);
+  b.count = n;
+  e.push(b);
+  for (let i = 0; i < n; i++) b.tsUs[i] += 500e6;
+  e.push(b); // again, later: open flows restart by timeout
+  e.sweep(T0 + 900e6);
+  e.push(b);
+  e.flush();
 }
 
 export { END_EOF, END_FIN, END_RST, END_TIMEOUT, END_IDLE, END_EVICTED, END_SYN };
