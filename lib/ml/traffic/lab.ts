@@ -2,7 +2,9 @@
  * Traffic lab: generates labelled training traffic between two network namespaces joined by a veth
  * pair (10.77.0.1 server ↔ 10.77.0.2.. clients), captures it with dumpcap, meters it with our flow
  * meter and writes labelled flows (improved profile CSV). Nothing leaves the machine. Needs root,
- * `ip`, `dumpcap` and `ethtool` (to switch segmentation offload off, so packets are wire-sized). Usage (from the repo root, after `npm run build`):
+ * `ip`, `dumpcap`, `ethtool` (segmentation offload off, so packets are wire-sized) and OpenSSH
+ * (`sshd`, `ssh`, `ssh-keygen`: Debian openssh-server) for the ssh scenarios. Usage (from the repo
+ * root, after `npm run build`):
  *
  *   node dist/lib/ml/traffic/lab.js run --out models/training/lab [--seconds 20] [--seed 1]
  *
@@ -29,8 +31,8 @@ const ATTACKER_IP = '10.77.0.66';
 
 /** Scenario → label. Benign behaviours first. */
 export const SCENARIOS: Record<string, string> = {
-  web: 'BENIGN', tls: 'BENIGN', dns: 'BENIGN', interactive: 'BENIGN', bulk: 'BENIGN', udpstream: 'BENIGN', misc: 'BENIGN',
-  portscan: 'Portscan', connflood: 'DDoS', httpflood: 'DoS Hulk', slowloris: 'DoS Slowloris', bruteforce: 'SSH-Patator',
+  web: 'BENIGN', tls: 'BENIGN', dns: 'BENIGN', interactive: 'BENIGN', bulk: 'BENIGN', udpstream: 'BENIGN', misc: 'BENIGN', ssh: 'BENIGN',
+  portscan: 'Portscan', sshbrute: 'SSH-Patator', connflood: 'DDoS', httpflood: 'DoS Hulk', slowloris: 'DoS Slowloris', bruteforce: 'SSH-Patator',
 };
 
 /**
@@ -38,13 +40,17 @@ export const SCENARIOS: Record<string, string> = {
  * HTTP exchange; only the volume is hostile, which a per-flow model cannot see) and bruteforce
  * (a toy login protocol, not SSH).
  */
-export const DEFAULT_MODEL_SCENARIOS = ['web', 'tls', 'dns', 'interactive', 'bulk', 'udpstream', 'misc', 'portscan', 'slowloris'];
+export const DEFAULT_MODEL_SCENARIOS = ['web', 'tls', 'dns', 'interactive', 'bulk', 'udpstream', 'misc', 'ssh', 'portscan', 'slowloris', 'sshbrute'];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- server (inside SRV_NS)
 
 async function serve(certDir: string): Promise<void> {
+  // a real OpenSSH server for the ssh / sshbrute scenarios (config and keys in the private temp dir)
+  fs.mkdirSync('/run/sshd', { recursive: true });
+  const sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(certDir, 'sshd_config')], { stdio: 'ignore' });
+  process.on('SIGTERM', () => { sshd.kill(); process.exit(0); });
   const body = (n: number): Buffer => Buffer.alloc(n, 0x61);
   const handler: http.RequestListener = (req, res) => {
     const m = /size=(\d+)/.exec(req.url ?? '');
@@ -138,7 +144,17 @@ function udpExchange(local: string, port: number, sizes: number[], gapMs: number
   });
 }
 
-async function client(scenario: string, seconds: number, seed: number): Promise<void> {
+/** One run of the real OpenSSH client (`ssh -b <local>`), resolving when it exits. */
+function sshRun(keyDir: string, local: string, args: string[], goodKey: boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const p = spawn('ssh', ['-b', local, '-p', '22', '-i', path.join(keyDir, goodKey ? 'client' : 'wrong'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no',
+      '-o', `UserKnownHostsFile=${path.join(keyDir, 'known_hosts')}`, '-o', 'ConnectTimeout=5', '-o', 'IdentitiesOnly=yes', `root@${SRV_IP}`, ...args], { stdio: 'ignore' });
+    p.on('exit', () => resolve());
+    p.on('error', () => resolve());
+  });
+}
+
+async function client(scenario: string, seconds: number, seed: number, keyDir = ''): Promise<void> {
   const rng = new Random(seed);
   const end = Date.now() + seconds * 1000;
   const pick = <T>(a: T[]): T => a[rng.int(a.length)];
@@ -184,7 +200,15 @@ async function client(scenario: string, seconds: number, seed: number): Promise<
         else await udpExchange(CLIENT_IPS[w], 5353 + rng.int(3), [40 + rng.int(300)], 1);
       }, () => 200 + rng.int(1500)));
       break;
+    case 'ssh':
+      // real OpenSSH sessions: short commands, output of varied size, some idle time
+      await workers(3, (w) => loop(() => sshRun(keyDir, CLIENT_IPS[w], [`head -c ${size()} /dev/zero; sleep ${(rng.int(30) / 10).toFixed(1)}; echo done`], true), () => 300 + rng.int(3000)));
+      break;
     // ---- attacks, all from ATTACKER_IP
+    case 'sshbrute':
+      // password-guessing style: many short OpenSSH logins that fail authentication
+      await workers(4, () => loop(() => sshRun(keyDir, ATTACKER_IP, ['true'], false), () => rng.int(300)));
+      break;
     case 'portscan': {
       const ports = Array.from({ length: 1024 }, (_, i) => i + 1);
       rng.shuffle(ports);
@@ -273,6 +297,13 @@ async function run(outDir: string, seconds: number, seed: number, only: string[]
   fs.mkdirSync(outDir, { recursive: true });
   const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmlab-cert-'));
   sh('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem'), '-days', '2', '-subj', '/CN=lab']);
+  for (const k of ['host', 'client', 'wrong']) sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(certDir, k)]);
+  fs.copyFileSync(path.join(certDir, 'client.pub'), path.join(certDir, 'authorized_keys'));
+  fs.writeFileSync(path.join(certDir, 'sshd_config'), [
+    `ListenAddress ${SRV_IP}`, 'Port 22', `HostKey ${path.join(certDir, 'host')}`, `PidFile ${path.join(certDir, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${path.join(certDir, 'authorized_keys')}`, 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
+    'PubkeyAuthentication yes', 'PermitRootLogin prohibit-password', 'StrictModes no', 'UsePAM no', 'MaxStartups 200', 'MaxAuthTries 3', 'LogLevel ERROR',
+  ].join('\n') + '\n');
   setupNetwork();
   const self = __filename;
   const { meterCapture } = await import('../capture-flows.js');
@@ -288,7 +319,7 @@ async function run(outDir: string, seconds: number, seed: number, only: string[]
       const pcap = path.join(outDir, `${sc}.pcap`);
       const cap = spawn('ip', ['netns', 'exec', SRV_NS, 'dumpcap', '-q', '-P', '-i', 'dmlab0', '-w', pcap], { stdio: 'ignore' });
       await sleep(1000);
-      execFileSync('ip', ['netns', 'exec', CLI_NS, process.execPath, self, 'client', sc, String(seconds), String(seed * 100 + k)], { stdio: 'inherit' });
+      execFileSync('ip', ['netns', 'exec', CLI_NS, process.execPath, self, 'client', sc, String(seconds), String(seed * 100 + k), certDir], { stdio: 'inherit' });
       await sleep(1500);
       await stop(cap, 'SIGINT');
       const flows = await meterCapture(pcap, 'improved');
@@ -316,7 +347,7 @@ if (require.main === module) {
   const opt = (name: string, d: string): string => { const i = rest.indexOf(`--${name}`); return i >= 0 ? rest[i + 1] : d; };
   const main = async (): Promise<void> => {
     if (mode === 'serve') return serve(rest[0]);
-    if (mode === 'client') return client(rest[0], Number(rest[1]), Number(rest[2]));
+    if (mode === 'client') return client(rest[0], Number(rest[1]), Number(rest[2]), rest[3]);
     if (mode === 'run') return run(opt('out', 'models/training/lab'), Number(opt('seconds', '20')), Number(opt('seed', '1')), opt('only', '').split(',').filter(Boolean), Number(opt('max-per-scenario', '2500')));
     console.error('usage: lab.js run --out DIR [--seconds 20] [--seed 1] [--only a,b]');
     process.exitCode = 2;
