@@ -28,6 +28,11 @@ export const command: Command = {
       console.error(`usage: ${usage}`);
       return 2;
     }
+    const missing = a.positionals.filter((f) => !fs.existsSync(f));
+    if (missing.length) {
+      console.error(`deepmad classify: no such file: ${missing.join(', ')}`);
+      return 2;
+    }
     const modelPath = one(a, 'model') ?? defaultModelPath();
     const clf = await Classifier.open(modelPath, {
       card: one(a, 'card'), worker: false, batchSize: num(a, 'batch', 1024, 1),
