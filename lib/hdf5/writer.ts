@@ -234,8 +234,14 @@ export class Hdf5RowWriter {
       const cells = Buffer.from(M.HEAPU8.buffer, ptr, len);
       cells.fill(0);
       if (ascii) {
-        // Flow ids, addresses and timestamps are ASCII by construction: one native write per cell.
-        for (let i = 0; i < n; i++) { const s = src[i]; if (s) cells.write(s, i * width, width, 'latin1'); }
+        // Flow ids, addresses and timestamps are ASCII by construction: one native write per cell
+        // (latin1Write skips Buffer#write's encoding dispatch).
+        const raw = cells as Buffer & { latin1Write?: (s: string, offset: number, length: number) => number };
+        if (typeof raw.latin1Write === 'function') {
+          for (let i = 0; i < n; i++) { const s = src[i]; if (s) raw.latin1Write(s, i * width, width); }
+        } else {
+          for (let i = 0; i < n; i++) { const s = src[i]; if (s) cells.write(s, i * width, width, 'latin1'); }
+        }
       } else {
         packAscii(src, n, width, cells);
       }
@@ -390,6 +396,8 @@ function copyNumbers(src: ArrayLike<number>, from: number, n: number, dst: Uint1
 function packAscii(src: readonly string[], n: number, width: number, cells: Uint8Array): void {
   for (let i = 0; i < n; i++) {
     const s = src[i];
+    // A run of equal cells (one label for a whole batch) is copied from the cell before.
+    if (i > 0 && s === src[i - 1]) { cells.copyWithin(i * width, (i - 1) * width, i * width); continue; }
     const len = Math.min(s.length, width);
     const base = i * width;
     for (let k = 0; k < len; k++) {

@@ -13,7 +13,8 @@
  *     across batches (a column constant within a batch becomes 0); offered only when asked for.
  */
 import { chooseFeatureColumns, resolveColumns, toNumber, type ColumnChoice, type FlowRecord } from './columns.js';
-import { extractTrace, type NormalizedBatch } from './rows.js';
+import { flowColumnsToObjects, isFlowColumns, type FlowColumns } from './flow-columns.js';
+import { columnsSample, extractTrace, traceFromColumns, type NormalizedBatch } from './rows.js';
 import { loadScaler, MinMaxAccumulator, saveScaler, scaleSpans, type NonFinite, type Scaler } from './scaler.js';
 
 export interface NormalizeOptions extends ColumnChoice {
@@ -34,6 +35,11 @@ export interface Normalizer {
   /** Output column names; null until the first flows fixed them (online/batch without `columns`). */
   readonly columns: readonly string[] | null;
   normalize(flows: readonly FlowRecord[]): NormalizedBatch;
+  /**
+   * The same for a columnar batch (FlowColumns), read straight from its matrix. Optional for modes
+   * registered elsewhere; `normalizeAny` converts to objects for modes without it.
+   */
+  normalizeColumns?(fc: FlowColumns): NormalizedBatch;
   /** The scaler in use (the learned one for `online`), or null when there is none. */
   scaler(): Scaler | null;
   /** Persists learned state when the mode has any; returns true when a file was written. */
@@ -106,6 +112,59 @@ function scratchMatrix(flows: readonly FlowRecord[], keys: readonly string[]): F
   return extractMatrix(flows, keys, scratch);
 }
 
+/**
+ * Gathers the `keys` columns of a columnar batch into the scratch matrix (numeric columns by index;
+ * a text column, e.g. a scaler column the batch holds as strings, through toNumber).
+ */
+function scratchFromColumns(fc: FlowColumns, keys: readonly string[]): Float64Array {
+  const c = keys.length;
+  const rows = fc.rows;
+  if (scratch.length < rows * c) scratch = new Float64Array(Math.max(rows * c, scratch.length * 2));
+  const m = scratch.subarray(0, rows * c);
+  const C = fc.columns.length;
+  const V = fc.values;
+  const idx = Int32Array.from(keys, (k) => fc.columns.indexOf(k));
+  if (C === c && idx.every((j, i) => j === i)) { m.set(V.subarray(0, rows * c)); return m; }
+  // Row by row: both matrices are read and written in memory order.
+  for (let r = 0; r < rows; r++) {
+    const src = r * C;
+    const dst = r * c;
+    for (let i = 0; i < c; i++) { const j = idx[i]; m[dst + i] = j >= 0 ? V[src + j] : NaN; }
+  }
+  for (let i = 0; i < c; i++) {
+    if (idx[i] >= 0) continue;
+    const t = fc.text[keys[i]];
+    for (let r = 0; r < rows; r++) m[r * c + i] = toNumber(t?.[r]);
+  }
+  return m;
+}
+
+/** What a normalizer reads rows from: flow objects or a columnar batch. */
+interface RowSource {
+  rows: number;
+  /** A flow with the batch's keys (for column choice and name resolution). */
+  sample(): FlowRecord;
+  /** The `keys` columns as a row-major matrix (scratch memory, valid until the next call). */
+  matrix(keys: readonly string[]): Float64Array;
+  trace(): NormalizedBatch['trace'];
+}
+
+function objectSource(flows: readonly FlowRecord[]): RowSource {
+  return { rows: flows.length, sample: () => flows[0], matrix: (keys) => scratchMatrix(flows, keys), trace: () => extractTrace(flows) };
+}
+
+function columnSource(fc: FlowColumns): RowSource {
+  let s: FlowRecord | null = null;
+  return { rows: fc.rows, sample: () => (s ??= columnsSample(fc)), matrix: (keys) => scratchFromColumns(fc, keys), trace: () => traceFromColumns(fc) };
+}
+
+/** Normalizes flow objects or a FlowColumns batch with any normalizer. */
+export function normalizeAny(n: Normalizer, flows: readonly FlowRecord[] | FlowColumns): NormalizedBatch {
+  if (!isFlowColumns(flows)) return n.normalize(flows as readonly FlowRecord[]);
+  if (n.normalizeColumns) return n.normalizeColumns(flows);
+  return n.normalize(flowColumnsToObjects(flows));
+}
+
 /** Scales a row-major matrix with per-column min and max into a new uint8 matrix (`scaleValue`, inlined). */
 export function scaleMatrix(m: Float64Array, rows: number, min: ArrayLike<number>, max: ArrayLike<number>, nonFinite: NonFinite = 'zero'): Uint8Array {
   const c = min.length;
@@ -163,13 +222,15 @@ class ScalerNormalizer implements Normalizer {
     this.max = Float64Array.from(fixed.max);
   }
   get columns(): readonly string[] { return this.fixed.columns; }
-  normalize(flows: readonly FlowRecord[]): NormalizedBatch {
-    if (flows.length === 0) return emptyBatch(this.mode, this.fixed.columns);
-    const keys = this.binding.keysFor(flows[0]);
-    const m = scratchMatrix(flows, keys);
+  normalize(flows: readonly FlowRecord[]): NormalizedBatch { return this.run(objectSource(flows)); }
+  normalizeColumns(fc: FlowColumns): NormalizedBatch { return this.run(columnSource(fc)); }
+  private run(src: RowSource): NormalizedBatch {
+    if (src.rows === 0) return emptyBatch(this.mode, this.fixed.columns);
+    const keys = this.binding.keysFor(src.sample());
+    const m = src.matrix(keys);
     return {
-      columns: [...this.fixed.columns], rows: flows.length, data: scaleMatrix(m, flows.length, this.min, this.max, this.fixed.nonFinite),
-      trace: extractTrace(flows), mode: this.mode,
+      columns: [...this.fixed.columns], rows: src.rows, data: scaleMatrix(m, src.rows, this.min, this.max, this.fixed.nonFinite),
+      trace: src.trace(), mode: this.mode,
     };
   }
   scaler(): Scaler { return this.fixed; }
@@ -188,26 +249,29 @@ class OnlineNormalizer implements Normalizer {
     }
   }
   get columns(): readonly string[] | null { return this.acc ? this.acc.columns : null; }
-  normalize(flows: readonly FlowRecord[]): NormalizedBatch {
-    if (flows.length === 0) return emptyBatch(this.mode, this.columns);
+  normalize(flows: readonly FlowRecord[]): NormalizedBatch { return this.run(objectSource(flows)); }
+  normalizeColumns(fc: FlowColumns): NormalizedBatch { return this.run(columnSource(fc)); }
+  private run(src: RowSource): NormalizedBatch {
+    if (src.rows === 0) return emptyBatch(this.mode, this.columns);
     if (!this.acc || !this.binding) {
-      const cols = chooseFeatureColumns(flows[0], this.options);
+      const cols = chooseFeatureColumns(src.sample(), this.options);
       if (cols.length === 0) throw new Error('the flows have no numeric feature columns to normalize');
       this.acc = new MinMaxAccumulator(cols);
       this.binding = new ColumnBinding(cols);
     }
     const acc = this.acc;
-    const keys = this.binding.keysFor(flows[0]);
-    const m = scratchMatrix(flows, keys);
+    const rows = src.rows;
+    const keys = this.binding.keysFor(src.sample());
+    const m = src.matrix(keys);
     const limit = this.options.freezeAfterRows ?? 0;
     if (!(limit > 0 && acc.rows >= limit)) {
-      const take = limit > 0 ? Math.min(flows.length, limit - acc.rows) : flows.length;
+      const take = limit > 0 ? Math.min(rows, limit - acc.rows) : rows;
       acc.addMatrix(m, take);
       this.dirty = true;
     }
     return {
-      columns: [...acc.columns], rows: flows.length, data: scaleMatrix(m, flows.length, acc.min, acc.max, this.options.nonFinite),
-      trace: extractTrace(flows), mode: this.mode,
+      columns: [...acc.columns], rows, data: scaleMatrix(m, rows, acc.min, acc.max, this.options.nonFinite),
+      trace: src.trace(), mode: this.mode,
     };
   }
   scaler(): Scaler | null {
@@ -230,21 +294,23 @@ class BatchNormalizer implements Normalizer {
   private binding: ColumnBinding | null = null;
   constructor(private readonly options: NormalizeOptions) {}
   get columns(): readonly string[] | null { return this.binding ? this.binding.columns : null; }
-  normalize(flows: readonly FlowRecord[]): NormalizedBatch {
-    if (flows.length === 0) return emptyBatch(this.mode, this.columns);
+  normalize(flows: readonly FlowRecord[]): NormalizedBatch { return this.run(objectSource(flows)); }
+  normalizeColumns(fc: FlowColumns): NormalizedBatch { return this.run(columnSource(fc)); }
+  private run(src: RowSource): NormalizedBatch {
+    if (src.rows === 0) return emptyBatch(this.mode, this.columns);
     if (!this.binding) {
-      const cols = chooseFeatureColumns(flows[0], this.options);
+      const cols = chooseFeatureColumns(src.sample(), this.options);
       if (cols.length === 0) throw new Error('the flows have no numeric feature columns to normalize');
       this.binding = new ColumnBinding(cols);
     }
     const cols = this.binding.columns;
-    const keys = this.binding.keysFor(flows[0]);
-    const m = scratchMatrix(flows, keys);
+    const keys = this.binding.keysFor(src.sample());
+    const m = src.matrix(keys);
     const acc = new MinMaxAccumulator(cols);
-    acc.addMatrix(m, flows.length);
+    acc.addMatrix(m, src.rows);
     return {
-      columns: [...cols], rows: flows.length, data: scaleMatrix(m, flows.length, acc.min, acc.max, this.options.nonFinite),
-      trace: extractTrace(flows), mode: this.mode,
+      columns: [...cols], rows: src.rows, data: scaleMatrix(m, src.rows, acc.min, acc.max, this.options.nonFinite),
+      trace: src.trace(), mode: this.mode,
     };
   }
   scaler(): null { return null; }

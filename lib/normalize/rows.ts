@@ -4,6 +4,7 @@
  * from, so every stored or classified row can be traced back to addresses, ports and time.
  */
 import { columnKey, toNumber, type FlowRecord } from './columns.js';
+import type { FlowColumns } from './flow-columns.js';
 
 export interface RowTrace {
   flowId: string[];
@@ -114,6 +115,56 @@ export function extractTrace(flows: readonly FlowRecord[]): RowTrace {
   const read = traceReader(keys);
   for (let i = 0; i < n; i++) read(flows[i], t, i, toNumber, protocolNumber);
   return t;
+}
+
+/**
+ * The trace of a columnar batch: the text columns are taken as they are (no copy), ports and
+ * protocol are read from the numeric matrix. Same result as `extractTrace` on its flow objects.
+ */
+export function traceFromColumns(fc: FlowColumns): RowTrace {
+  const n = fc.rows;
+  const keys = traceKeys(columnsSample(fc));
+  const c = fc.columns.length;
+  const numIdx = (k: string | undefined): number => (k === undefined ? -1 : fc.columns.indexOf(k));
+  const strings = (k: string | undefined): string[] => {
+    if (k === undefined) return new Array<string>(n).fill('');
+    const t = fc.text[k];
+    if (t) return t.length === n ? t : t.slice(0, n);
+    const i = numIdx(k);
+    const out = new Array<string>(n);
+    for (let r = 0; r < n; r++) out[r] = String(fc.values[r * c + i]);
+    return out;
+  };
+  const ints = (k: string | undefined, conv: (v: unknown) => number): Int32Array => {
+    const out = new Int32Array(n);
+    if (k === undefined) return out;
+    const i = numIdx(k);
+    if (i >= 0) for (let r = 0; r < n; r++) out[r] = fc.values[r * c + i] | 0;
+    else { const t = fc.text[k]; for (let r = 0; r < n; r++) out[r] = conv(t[r]) | 0; }
+    return out;
+  };
+  return {
+    flowId: strings(keys.flowId), timestamp: strings(keys.timestamp), srcIp: strings(keys.srcIp), dstIp: strings(keys.dstIp),
+    srcPort: ints(keys.srcPort, toNumber), dstPort: ints(keys.dstPort, toNumber), protocol: ints(keys.protocol, protocolNumber),
+    label: keys.label !== undefined ? strings(keys.label) : null,
+  };
+}
+
+/**
+ * A flow object with the columnar batch's keys (in `order`) and its first row's values: what
+ * column choice and name resolution look at, built without converting the batch.
+ */
+export function columnsSample(fc: FlowColumns): FlowRecord {
+  const o: FlowRecord = {};
+  const numIdx = new Map(fc.columns.map((n, i) => [n, i]));
+  for (const name of fc.order) {
+    const i = numIdx.get(name);
+    o[name] = i !== undefined ? (fc.rows > 0 ? fc.values[i] : 0) : fc.rows > 0 ? fc.text[name]?.[0] : '';
+  }
+  // Names missing from `order` (a hand-made batch) still count.
+  for (const [name, i] of numIdx) if (!(name in o)) o[name] = fc.rows > 0 ? fc.values[i] : 0;
+  for (const name of Object.keys(fc.text)) if (!(name in o)) o[name] = fc.rows > 0 ? fc.text[name][0] : '';
+  return o;
 }
 
 /** An empty trace for `n` rows (used by readers of files without trace datasets). */

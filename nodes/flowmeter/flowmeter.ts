@@ -10,6 +10,7 @@ import type { FlowBatch } from '../../lib/flow/flow-batch.js';
 import { Flowmeter } from '../../lib/flow/flowmeter.js';
 import { csvHeader, toCsv, type FlowObject } from '../../lib/flow/output.js';
 import { fastFlowObjects } from './flow-objects.js';
+import { FlowColumnsBuilder, type FlowColumns } from '../../lib/normalize/flow-columns.js';
 import { getProfile } from '../../lib/flow/profiles/index.js';
 import type { FlowProfile } from '../../lib/flow/profile.js';
 
@@ -39,6 +40,8 @@ interface FlowmeterConfig {
   ipv4Only?: boolean;
   maxFlows?: string | number;
   output?: 'flow' | 'batch';
+  /** Batch payload: an array of flow objects (default) or one FlowColumns (lib/normalize/flow-columns.ts). */
+  format?: 'objects' | 'columns';
   batchFlows?: string | number;
   batchMs?: string | number;
   endReason?: boolean;
@@ -69,6 +72,8 @@ export = function register(RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     const perFlow = config.output === 'flow';
+    // Columnar batches only make sense for batch output; one message per flow always carries an object.
+    const columnar = !perFlow && config.format === 'columns';
     const batchFlows = Math.max(1, Math.floor(num(config.batchFlows, 1000) as number));
     const batchMs = Math.max(0, num(config.batchMs, 1000) as number);
     const flushOnEof = config.flushOnEof !== false;
@@ -84,15 +89,20 @@ export = function register(RED: NodeAPI) {
     let meterLive = false;
     let source: unknown;
     let pending: FlowObject[] = [];
+    let builder: FlowColumnsBuilder | null = null;
     let pendingTimer: NodeJS.Timeout | null = null;
     let flowsOut = 0;
     let csv: fs.WriteStream | null = null;
 
-    const flowMsg = (payload: FlowObject | FlowObject[]): Msg =>
+    const flowMsg = (payload: FlowObject | FlowObject[] | FlowColumns): Msg =>
       ({ topic: 'deepmad/flows', payload, profile: profile?.name, source, live: meterLive });
 
     const sendPending = (): void => {
       if (pendingTimer) { clearTimeout(pendingTimer); pendingTimer = null; }
+      if (builder) {
+        if (builder.count > 0) node.send(flowMsg(builder.take()));
+        return;
+      }
       if (pending.length === 0) return;
       const out = pending;
       pending = [];
@@ -102,6 +112,18 @@ export = function register(RED: NodeAPI) {
     const onFlows = (b: FlowBatch): void => {
       if (!profile) return;
       if (csv) csv.write(toCsv(b, profile));
+      if (columnar) {
+        // Rows are copied into the message's columns as they arrive; a full batch goes out at once.
+        builder ??= new FlowColumnsBuilder(profile, batchFlows, !!config.endReason);
+        flowsOut += b.count;
+        for (let r = 0; r < b.count;) {
+          r = builder.append(b, r);
+          if (builder.full) sendPending();
+        }
+        if (builder.count > 0 && !pendingTimer && batchMs > 0) pendingTimer = setTimeout(sendPending, batchMs);
+        else if (builder.count > 0 && batchMs === 0) sendPending();
+        return;
+      }
       const objs = fastFlowObjects(b, profile, !!config.endReason);
       flowsOut += objs.length;
       if (perFlow) {

@@ -4,7 +4,7 @@
  * config and Node-RED events onto it.
  */
 import path from 'node:path';
-import { batchToObjects, createNormalizer, type FlowRecord, type NonFinite, type Normalizer } from '../../lib/normalize/index.js';
+import { batchToObjects, createNormalizer, isFlowColumns, normalizeAny, type FlowColumns, type FlowRecord, type NonFinite, type Normalizer } from '../../lib/normalize/index.js';
 
 type Msg = Record<string, any>;
 type Send = (msg: Msg | Array<Msg | null>) => void;
@@ -102,13 +102,15 @@ export = function register(RED: NodeAPI) {
         return;
       }
       const p = msg.payload;
-      const flows: FlowRecord[] | null = Array.isArray(p) ? p : p && typeof p === 'object' && !ArrayBuffer.isView(p) ? [p] : null;
-      if (!flows || flows.some((f) => typeof f !== 'object' || f === null)) {
-        done(new Error('msg.payload must be a flow object or an array of flow objects (connect a flowmeter before normalize)'));
+      // A columnar batch (flowmeter "Payload: columns") is read straight from its matrix.
+      const flows: FlowRecord[] | FlowColumns | null = isFlowColumns(p) ? p
+        : Array.isArray(p) ? p : p && typeof p === 'object' && !ArrayBuffer.isView(p) ? [p] : null;
+      if (!flows || (Array.isArray(flows) && flows.some((f) => typeof f !== 'object' || f === null))) {
+        done(new Error('msg.payload must be a flow object or an array of flow objects, or a flow-columns batch (connect a flowmeter before normalize)'));
         return;
       }
       try {
-        const batch = normalizer.normalize(flows);
+        const batch = normalizeAny(normalizer, flows);
         rows += batch.rows;
         if (keepFlows) msg.flows = flows;
         msg.topic = 'deepmad/rows';

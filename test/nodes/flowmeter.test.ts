@@ -84,6 +84,34 @@ describe('deepmad-flowmeter node', () => {
     assert.ok(ends.has('eof'));
   });
 
+  it('format columns: batches of N flows as FlowColumns with the objects\' cells; normalize gives the same rows as from objects', async () => {
+    await h.load(['pcap-in', 'flowmeter', 'normalize'], [
+      ...pipeline({ profile: 'improved', output: 'batch', format: 'columns', batchFlows: 10, batchMs: 60000, endReason: true }),
+      { id: 'in2', z: 't1', type: 'deepmad-pcap-in', wires: [['fm2']] },
+      { id: 'fm2', z: 't1', type: 'deepmad-flowmeter', profile: 'improved', output: 'batch', batchFlows: 10, batchMs: 60000, endReason: true, wires: [['out2']] },
+      helperNode('out2'),
+      { id: 'in3', z: 't1', type: 'deepmad-pcap-in', wires: [['fm3']] },
+      { id: 'fm3', z: 't1', type: 'deepmad-flowmeter', profile: 'improved', output: 'batch', format: 'columns', batchFlows: 10, batchMs: 60000, wires: [['n3']] },
+      { id: 'n3', z: 't1', type: 'deepmad-normalize', mode: 'batch', keepFlows: false, wires: [['out3']] }, helperNode('out3'),
+      { id: 'in4', z: 't1', type: 'deepmad-pcap-in', wires: [['fm4']] },
+      { id: 'fm4', z: 't1', type: 'deepmad-flowmeter', profile: 'improved', output: 'batch', batchFlows: 10, batchMs: 60000, wires: [['n4']] },
+      { id: 'n4', z: 't1', type: 'deepmad-normalize', mode: 'batch', keepFlows: false, wires: [['out4']] }, helperNode('out4'),
+    ]);
+    const got = [h.getNode('out'), h.getNode('out2'), h.getNode('out3'), h.getNode('out4')].map((n) => collect(n, untilEof));
+    for (const id of ['in', 'in2', 'in3', 'in4']) h.getNode(id).receive({ filename: wikipedia });
+    const [cols, objs, rowsCols, rowsObjs] = (await Promise.all(got)).map((a) => a.filter((m) => m.topic !== 'deepmad/eof'));
+    assert.deepEqual(cols.map((m) => [m.topic, m.profile, m.payload.format, m.payload.rows]),
+      [10, 10, 10, 4].map((n) => ['deepmad/flows', 'improved', 'deepmad/flow-columns', n]));
+    const { flowColumnsToObjects } = await import('../../lib/normalize/flow-columns.js');
+    assert.deepStrictEqual(cols.flatMap((m) => flowColumnsToObjects(m.payload)), objs.flatMap((m) => m.payload));
+    const first = cols[0].payload;
+    assert.ok(first.values instanceof Float64Array && first.values.length === 10 * first.columns.length);
+    assert.equal(first.text['Flow ID'][0], objs[0].payload[0]['Flow ID']);
+    assert.equal(first.values[first.columns.indexOf('Flow Duration')], objs[0].payload[0]['Flow Duration']);
+    assert.deepEqual(rowsCols.map((m) => m.topic), ['deepmad/rows', 'deepmad/rows', 'deepmad/rows', 'deepmad/rows']);
+    assert.deepStrictEqual(rowsCols.map((m) => [m.columns, Array.from(m.payload.data), m.payload.trace]), rowsObjs.map((m) => [m.columns, Array.from(m.payload.data), m.payload.trace]));
+  });
+
   it('writes the CSV file with the profile header, and open flows on close (redeploy)', async () => {
     const csvFile = path.join(tmp, 'csv', 'flows.csv');
     await h.load(['pcap-in', 'flowmeter'], pipeline({ profile: 'improved', csvFile, flushOnEof: false }));

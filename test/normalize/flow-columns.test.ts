@@ -1,0 +1,122 @@
+/**
+ * The columnar flow batch (lib/normalize/flow-columns.ts) holds exactly the cells of lib/flow's flow
+ * objects, for every registered profile on real captures, and normalizes to exactly the rows and
+ * trace the objects give (every mode), including batches split across builder boundaries.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { CaptureReader } from '../../lib/capture/reader.js';
+import type { FlowBatch } from '../../lib/flow/flow-batch.js';
+import { Flowmeter } from '../../lib/flow/flowmeter.js';
+import { toObjects } from '../../lib/flow/output.js';
+import { getProfile, profileNames } from '../../lib/flow/profiles/index.js';
+import {
+  FlowColumnsBuilder, flowColumnsFromBatch, flowColumnsFromObjects, flowColumnsToObjects, isFlowColumns, type FlowColumns,
+} from '../../lib/normalize/flow-columns.js';
+import { createNormalizer, normalizeAny } from '../../lib/normalize/normalizer.js';
+import { repoRoot } from '../support/node-helper.js';
+
+const captures = ['flowmeter/zeek_wikipedia.pcap', 'flowmeter/nfstream_google_ssl.pcap', 'capture/zeek_communityid_icmp6.pcap']
+  .map((f) => path.join(repoRoot, 'test', 'fixtures', f));
+
+async function meter(profile: string, batchSize: number): Promise<FlowBatch[]> {
+  const batches: FlowBatch[] = [];
+  const fm = new Flowmeter({ profile, batchSize, onFlows: (b) => batches.push(b) });
+  for (const c of captures) for await (const b of new CaptureReader(c)) fm.push(b);
+  fm.close();
+  return batches;
+}
+
+describe('FlowColumns', () => {
+  for (const name of profileNames()) {
+    it(`holds the same cells as toObjects for profile ${name}`, async () => {
+      const p = getProfile(name);
+      const batches = await meter(name, 7);
+      let n = 0;
+      for (const b of batches) {
+        const fc = flowColumnsFromBatch(b, p, true);
+        assert.ok(isFlowColumns(fc));
+        assert.equal(fc.rows, b.count);
+        const objs = toObjects(b, p, { includeEndReason: true });
+        const back = flowColumnsToObjects(fc);
+        assert.deepStrictEqual(back, objs);
+        assert.deepStrictEqual(back.map((o) => Object.keys(o)), objs.map((o) => Object.keys(o)));
+        assert.deepStrictEqual(flowColumnsToObjects(flowColumnsFromBatch(b, p)), toObjects(b, p));
+        n += b.count;
+      }
+      assert.ok(n > 0, 'no flows');
+    });
+  }
+
+  it('improved profile: numeric matrix, text columns and exact cells of a known flow', async () => {
+    const p = getProfile('improved');
+    const [b] = await meter('improved', 100000);
+    const fc = flowColumnsFromBatch(b, p);
+    assert.deepEqual(Object.keys(fc.text).sort(), Object.keys(toObjects(b, p)[0]).filter((k) => typeof toObjects(b, p)[0][k] === 'string').sort());
+    assert.ok(['Flow ID', 'Src IP', 'Dst IP', 'Timestamp'].every((k) => k in fc.text));
+    assert.ok(fc.columns.includes('Flow Duration') && fc.columns.includes('Dst Port') && !fc.columns.includes('Src IP'));
+    assert.equal(fc.values.length, fc.rows * fc.columns.length);
+    const objs = toObjects(b, p);
+    const r = Math.floor(fc.rows / 2);
+    const c = fc.columns.indexOf('Total Fwd Packet') >= 0 ? 'Total Fwd Packet' : fc.columns[5];
+    assert.equal(fc.values[r * fc.columns.length + fc.columns.indexOf(c)], objs[r][c]);
+    assert.equal(fc.text['Flow ID'][r], objs[r]['Flow ID']);
+  });
+
+  it('a builder splits batches at its capacity and keeps every row in order', async () => {
+    const p = getProfile('improved');
+    const batches = await meter('improved', 7);
+    const all = batches.flatMap((b) => toObjects(b, p));
+    const builder = new FlowColumnsBuilder(p, 5);
+    const out: FlowColumns[] = [];
+    for (const b of batches) {
+      for (let r = 0; r < b.count;) {
+        r = builder.append(b, r);
+        if (builder.full) out.push(builder.take());
+      }
+    }
+    if (builder.count > 0) out.push(builder.take());
+    assert.ok(out.slice(0, -1).every((x) => x.rows === 5 && x.values.length === 5 * x.columns.length));
+    assert.deepStrictEqual(out.flatMap(flowColumnsToObjects), all);
+  });
+
+  for (const mode of ['online', 'batch']) {
+    it(`normalizes (${mode}) to the same rows and trace as the flow objects`, async () => {
+      const p = getProfile('improved');
+      const batches = await meter('improved', 50);
+      const viaObjects = createNormalizer({ mode });
+      const viaColumns = createNormalizer({ mode });
+      let rows = 0;
+      for (const b of batches) {
+        const a = viaObjects.normalize(toObjects(b, p));
+        const c = normalizeAny(viaColumns, flowColumnsFromBatch(b, p));
+        assert.deepStrictEqual(c, a);
+        rows += c.rows;
+      }
+      assert.ok(rows > 0);
+      assert.deepStrictEqual(viaColumns.scaler(), viaObjects.scaler());
+    });
+  }
+
+  it('scaler mode reads scaler columns by name from a columnar batch, objects converted back agree', async () => {
+    const p = getProfile('cic-ids2017');
+    const [b] = await meter('cic-ids2017', 100000);
+    const objs = toObjects(b, p);
+    const fit = createNormalizer({ mode: 'online' });
+    fit.normalize(objs);
+    const scaler = fit.scaler()!;
+    const file = path.join(os.tmpdir(), `deepmad-fc-${process.pid}.json`);
+    fs.writeFileSync(file, JSON.stringify({ ...scaler, columns: [...scaler.columns].reverse(), min: [...scaler.min].reverse(), max: [...scaler.max].reverse() }));
+    try {
+      const n = createNormalizer({ mode: 'scaler', scalerFile: file });
+      const fromCols = normalizeAny(n, flowColumnsFromBatch(b, p));
+      assert.deepStrictEqual(fromCols, n.normalize(objs));
+      assert.deepStrictEqual(normalizeAny(n, flowColumnsFromObjects(objs, p.name)), fromCols);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+});
