@@ -1,0 +1,19 @@
+/**
+ * DeepMAD engine: the public API of node-red-contrib-deepmad for use without Node-RED.
+ * Each area is a namespace (names inside areas may repeat); the most used classes are
+ * also exported at the top level.
+ */
+export * as capture from './capture/index.js';
+export * as flow from './flow/index.js';
+export * as normalize from './normalize/index.js';
+export * as hdf5 from './hdf5/index.js';
+export * as alerts from './alerts/index.js';
+
+export { CaptureReader } from './capture/reader.js';
+export { Flowmeter } from './flow/flowmeter.js';
+export { Classifier } from './ml/classifier.js';
+export type { ModelCard } from './ml/card.js';
+export { readCardFile, validateCard } from './ml/card.js';
+export { trainModel, crossValidate, writeModel } from './ml/train.js';
+export { kerasToOnnx } from './ml/keras.js';
+export { defaultModelPath } from './ml/default-model.js';
