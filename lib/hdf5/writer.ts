@@ -9,7 +9,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NormalizedBatch } from '../normalize/rows.js';
+import { identOf, type FlowIdent } from '../normalize/flow-columns.js';
 import { loadH5wasm, type H5Dataset, type H5File, type H5Module } from './h5wasm.js';
+import { writeTraceCell, type TraceCellField } from './trace-cells.js';
 import {
   FORMAT_NAME, FORMAT_VERSION, FRAME_GROUP, PANDAS_FRAME_STRING_ATTRS, TRACE_GROUP, TRACE_STRINGS, VALUES,
 } from './layout.js';
@@ -68,6 +70,10 @@ export class Hdf5RowWriter {
   private readonly bufNum: { src_port: Uint16Array; dst_port: Uint16Array; protocol: Uint8Array };
   private sawLabel = false;
   private mode = '';
+  // Rows whose identity cells are printed from numbers (FlowIdent): the ident and its row, per buffered row.
+  private readonly bufIdent: Array<FlowIdent | null>;
+  private readonly bufIdentRow: Int32Array;
+  private identRows = 0;
 
   private constructor(private readonly h5: H5Module, private readonly opts: Hdf5WriterOptions) {
     this.blockRows = Math.max(1, Math.floor(opts.blockRows ?? 4096));
@@ -75,6 +81,8 @@ export class Hdf5RowWriter {
     const n = this.blockRows;
     this.bufStr = { flow_id: new Array(n), timestamp: new Array(n), src_ip: new Array(n), dst_ip: new Array(n), label: new Array(n) };
     this.bufNum = { src_port: new Uint16Array(n), dst_port: new Uint16Array(n), protocol: new Uint8Array(n) };
+    this.bufIdent = new Array<FlowIdent | null>(n).fill(null);
+    this.bufIdentRow = new Int32Array(n);
   }
 
   static async create(opts: Hdf5WriterOptions): Promise<Hdf5RowWriter> {
@@ -101,6 +109,10 @@ export class Hdf5RowWriter {
     const c = batch.columns.length;
     const t = batch.trace;
     if (t.label) this.sawLabel = true;
+    // A trace that still holds the very strings of a columnar batch carries their numbers (FlowIdent).
+    const ident = identOf(t);
+    const id = ident && t.flowId === ident.strings.flowId && t.srcIp === ident.strings.srcIp && t.dstIp === ident.strings.dstIp &&
+      t.timestamp === ident.strings.timestamp ? ident : null;
     // Copy runs of rows up to the end of the block buffer at once.
     let r = 0;
     while (r < batch.rows) {
@@ -108,14 +120,26 @@ export class Hdf5RowWriter {
       const n = Math.min(batch.rows - r, this.blockRows - at);
       this.buf.set(batch.data.subarray(r * c, (r + n) * c), at * c);
       const s = this.bufStr;
-      for (let k = 0; k < n; k++) {
-        const i = at + k;
-        const j = r + k;
-        s.flow_id[i] = t.flowId[j] ?? '';
-        s.timestamp[i] = t.timestamp[j] ?? '';
-        s.src_ip[i] = t.srcIp[j] ?? '';
-        s.dst_ip[i] = t.dstIp[j] ?? '';
-        s.label[i] = t.label ? t.label[j] ?? '' : '';
+      if (id) {
+        // Identity cells are printed from the numbers at write time; the strings are never touched.
+        for (let k = 0; k < n; k++) {
+          const i = at + k;
+          this.bufIdent[i] = id;
+          this.bufIdentRow[i] = r + k;
+          s.label[i] = t.label ? t.label[r + k] ?? '' : '';
+        }
+        this.identRows += n;
+      } else {
+        for (let k = 0; k < n; k++) {
+          const i = at + k;
+          const j = r + k;
+          s.flow_id[i] = t.flowId[j] ?? '';
+          s.timestamp[i] = t.timestamp[j] ?? '';
+          s.src_ip[i] = t.srcIp[j] ?? '';
+          s.dst_ip[i] = t.dstIp[j] ?? '';
+          s.label[i] = t.label ? t.label[j] ?? '' : '';
+          this.bufIdent[i] = null;
+        }
       }
       copyNumbers(t.srcPort, r, n, this.bufNum.src_port, at);
       copyNumbers(t.dstPort, r, n, this.bufNum.dst_port, at);
@@ -212,20 +236,22 @@ export class Hdf5RowWriter {
           ds.write_slice([[from, to]], this.bufNum[name as keyof typeof TRACE_NUMBERS].subarray(0, n));
         } else {
           const width = TRACE_STRINGS[name as keyof typeof TRACE_STRINGS];
-          this.writeStrings(ds, from, n, width, this.bufStr[name as keyof typeof TRACE_STRINGS], name !== 'label');
+          this.writeStrings(ds, from, n, width, this.bufStr[name as keyof typeof TRACE_STRINGS], name !== 'label',
+            name === 'label' || this.identRows === 0 ? null : name as TraceCellField);
         }
       }
     }
     f.rows = to;
     this.totalRows += n;
     this.bufRows = 0;
+    if (this.identRows > 0) { this.bufIdent.fill(null, 0, n); this.identRows = 0; }
   }
 
   /**
    * Writes n fixed-width strings at row `from` of a 1-D string dataset already resized to hold them.
    * The cells are packed straight into wasm memory (h5wasm's write_slice encodes string by string).
    */
-  private writeStrings(ds: H5Dataset, from: number, n: number, width: number, src: readonly string[], ascii: boolean): void {
+  private writeStrings(ds: H5Dataset, from: number, n: number, width: number, src: readonly string[], ascii: boolean, field: TraceCellField | null = null): void {
     const M = this.h5.Module;
     const len = n * width;
     const ptr = M._malloc(len);
@@ -237,7 +263,15 @@ export class Hdf5RowWriter {
         // Flow ids, addresses and timestamps are ASCII by construction: one native write per cell
         // (latin1Write skips Buffer#write's encoding dispatch).
         const raw = cells as Buffer & { latin1Write?: (s: string, offset: number, length: number) => number };
-        if (typeof raw.latin1Write === 'function') {
+        if (field) {
+          const ids = this.bufIdent;
+          const rows = this.bufIdentRow;
+          for (let i = 0; i < n; i++) {
+            const id = ids[i];
+            if (id) writeTraceCell(cells, i * width, width, field, id, rows[i]);
+            else { const s = src[i]; if (s) cells.write(s, i * width, width, 'latin1'); }
+          }
+        } else if (typeof raw.latin1Write === 'function') {
           for (let i = 0; i < n; i++) { const s = src[i]; if (s) raw.latin1Write(s, i * width, width); }
         } else {
           for (let i = 0; i < n; i++) { const s = src[i]; if (s) cells.write(s, i * width, width, 'latin1'); }

@@ -12,7 +12,7 @@
  */
 import { featureIndex, NUM_FEATURES } from '../flow/features.js';
 import { END_REASON_NAMES, allocFlowBatch, type FlowBatch } from '../flow/flow-batch.js';
-import { formatIp } from '../flow/format.js';
+import { formatIp, timestampIso } from '../flow/format.js';
 import { toObjects } from '../flow/output.js';
 import type { FlowIdentity, FlowProfile } from '../flow/profile.js';
 import type { FlowRecord } from './columns.js';
@@ -78,6 +78,37 @@ export function flowColumnsFromObjects(flows: readonly FlowRecord[], profile = '
   return { format: FLOW_COLUMNS_FORMAT, profile, rows: flows.length, columns, values, text, order };
 }
 
+/**
+ * The numbers behind a columnar batch's identity strings, kept beside them as a non-enumerable
+ * `ident` property (of the FlowColumns, and of the row trace normalize builds from it). The HDF5
+ * writer prints the trace cells straight from these numbers into file memory, so the strings are
+ * never read (never flattened, copied or kept) on the fast path. It is trusted only while the
+ * trace still holds the very string arrays listed in `strings`; clones (Node-RED fan-out) drop it.
+ */
+export interface FlowIdent {
+  srcAddr: Uint32Array; // 4 words per row
+  dstAddr: Uint32Array;
+  ipVersion: Uint8Array;
+  srcPort: Uint16Array;
+  dstPort: Uint16Array;
+  protocol: Uint8Array;
+  startUs: Float64Array;
+  /** Timestamps are lib/flow's timestampIso (printed without a string); else this formatter is called. */
+  isoTime: boolean;
+  formatTimestamp: (us: number) => string;
+  /** The string arrays (flow id `src-dst-sport-dport-proto`, addresses, timestamp) these numbers stand for. */
+  strings: { flowId: string[]; srcIp: string[]; dstIp: string[]; timestamp: string[] };
+}
+
+export function identOf(x: unknown): FlowIdent | undefined {
+  return x && typeof x === 'object' ? (x as { ident?: FlowIdent }).ident : undefined;
+}
+
+export function attachIdent<T extends object>(x: T, ident: FlowIdent): T {
+  Object.defineProperty(x, 'ident', { value: ident, enumerable: false, configurable: true, writable: true });
+  return x;
+}
+
 // Column kinds of the fast path.
 const K_FEATURE = 0, K_SRC_PORT = 1, K_DST_PORT = 2, K_PROTOCOL = 3, K_NUM_CONST = 4;
 const T_FLOW_ID = 0, T_SRC_IP = 1, T_DST_IP = 2, T_TIMESTAMP = 3, T_CONST = 4;
@@ -95,6 +126,8 @@ interface Plan {
   constant: Float64Array;
   text: Array<{ name: string; kind: number; value: string }>;
   order: string[];
+  /** The profile prints flow ids as `src-dst-sport-dport-proto` and has one column each for id, addresses, timestamp. */
+  identColumns: { flowId: string; srcIp: string; dstIp: string; timestamp: string } | null;
 }
 
 const plans = new WeakMap<FlowProfile, Plan | null>();
@@ -120,6 +153,7 @@ function planFor(p: FlowProfile): Plan | null {
       fill: () => undefined,
       columns: numeric.map((c) => c.header.trim()), kind: new Uint8Array(n), feat: new Int32Array(n), scale: new Float64Array(n).fill(1),
       long: new Uint8Array(n), constant: new Float64Array(n), text: [], order: p.columns.map((c) => c.header.trim()),
+      identColumns: null,
     };
     numeric.forEach((c, i) => {
       const s = c.source;
@@ -141,9 +175,25 @@ function planFor(p: FlowProfile): Plan | null {
         : s.kind === 'timestamp' ? T_TIMESTAMP : s.kind === 'constant' && typeof s.value !== 'number' ? T_CONST : -1;
       if (kind >= 0) plan.text.push({ name: c.header.trim(), kind, value: s.kind === 'constant' ? String(s.value) : '' });
     }
+    const one = (k: number) => { const t = plan!.text.filter((x) => x.kind === k); return t.length === 1 ? t[0].name : null; };
+    const [fid, sip, dip, ts] = [one(T_FLOW_ID), one(T_SRC_IP), one(T_DST_IP), one(T_TIMESTAMP)];
+    if (fid && sip && dip && ts && dashFlowIds(p)) plan.identColumns = { flowId: fid, srcIp: sip, dstIp: dip, timestamp: ts };
   }
   plans.set(p, plan);
   return plan;
+}
+
+/** True when the profile's flow id is `srcIp-dstIp-srcPort-dstPort-protocol` (checked on an IPv4 and an IPv6 probe). */
+function dashFlowIds(p: FlowProfile): boolean {
+  const probes: FlowIdentity[] = [
+    { srcIp: '10.1.2.3', dstIp: '192.168.200.1', srcPort: 40001, dstPort: 443, protocol: 6, srcWords: Uint32Array.of(0x0a010203, 0, 0, 0), dstWords: Uint32Array.of(0xc0a8c801, 0, 0, 0), ipVersion: 4 },
+    { srcIp: '2001:db8::1', dstIp: 'fe80::2', srcPort: 5353, dstPort: 53, protocol: 17, srcWords: Uint32Array.of(0x20010db8, 0, 0, 1), dstWords: Uint32Array.of(0xfe800000, 0, 0, 2), ipVersion: 6 },
+  ];
+  try {
+    return probes.every((id) => p.formatFlowId(id) === `${id.srcIp}-${id.dstIp}-${id.srcPort}-${id.dstPort}-${id.protocol}`);
+  } catch {
+    return false;
+  }
 }
 
 /** Java-long view of a feature: truncation toward zero, non-finite values kept (as toObjects). */
@@ -182,6 +232,7 @@ function compileFiller(plan: Plan): RowFiller {
 export class FlowColumnsBuilder {
   private rows = 0;
   private values: Float64Array;
+  private ident: FlowIdent | null = null;
   private text: Record<string, string[]> = {};
   private readonly plan: Plan | null;
   /** Fallback for profiles without a plan: the flow objects, converted on take(). */
@@ -191,6 +242,17 @@ export class FlowColumnsBuilder {
     this.plan = planFor(profile);
     this.values = new Float64Array(this.plan ? capacity * this.plan.columns.length : 0);
     this.resetText();
+  }
+
+  private newIdent(): FlowIdent | null {
+    if (!this.plan?.identColumns) return null;
+    const n = this.capacity;
+    return {
+      srcAddr: new Uint32Array(n * 4), dstAddr: new Uint32Array(n * 4), ipVersion: new Uint8Array(n), srcPort: new Uint16Array(n),
+      dstPort: new Uint16Array(n), protocol: new Uint8Array(n), startUs: new Float64Array(n),
+      isoTime: this.profile.formatTimestamp === timestampIso, formatTimestamp: this.profile.formatTimestamp,
+      strings: { flowId: [], srcIp: [], dstIp: [], timestamp: [] },
+    };
   }
 
   get count(): number { return this.rows; }
@@ -222,6 +284,17 @@ export class FlowColumnsBuilder {
       fill(b.features, r * NUM_FEATURES, this.values, (this.rows + k) * c, b, r, toLong);
     }
     this.appendText(b, from, n, plan);
+    if (plan.identColumns) {
+      const id = (this.ident ??= this.newIdent() as FlowIdent);
+      const at = this.rows;
+      id.srcAddr.set(b.srcAddr.subarray(from * 4, (from + n) * 4), at * 4);
+      id.dstAddr.set(b.dstAddr.subarray(from * 4, (from + n) * 4), at * 4);
+      id.ipVersion.set(b.ipVersion.subarray(from, from + n), at);
+      id.srcPort.set(b.srcPort.subarray(from, from + n), at);
+      id.dstPort.set(b.dstPort.subarray(from, from + n), at);
+      id.protocol.set(b.protocol.subarray(from, from + n), at);
+      id.startUs.set(b.startUs.subarray(from, from + n), at);
+    }
     this.rows += n;
     return from + n;
   }
@@ -276,7 +349,19 @@ export class FlowColumnsBuilder {
     if (full) this.values = new Float64Array(this.capacity * c);
     this.resetText();
     const order = this.includeEndReason ? [...this.plan.order, 'Flow End'] : [...this.plan.order];
-    return { format: FLOW_COLUMNS_FORMAT, profile: this.profile.name, rows: n, columns: [...this.plan.columns], values, text, order };
+    const fc: FlowColumns = { format: FLOW_COLUMNS_FORMAT, profile: this.profile.name, rows: n, columns: [...this.plan.columns], values, text, order };
+    const id = this.ident;
+    const ic = this.plan.identColumns;
+    if (id && ic && n > 0) {
+      this.ident = null;
+      const cut = <T extends Uint32Array | Uint16Array | Uint8Array | Float64Array>(a: T, per = 1): T => (full ? a : a.slice(0, n * per) as T);
+      attachIdent(fc, {
+        srcAddr: cut(id.srcAddr, 4), dstAddr: cut(id.dstAddr, 4), ipVersion: cut(id.ipVersion), srcPort: cut(id.srcPort),
+        dstPort: cut(id.dstPort), protocol: cut(id.protocol), startUs: cut(id.startUs), isoTime: id.isoTime, formatTimestamp: id.formatTimestamp,
+        strings: { flowId: text[ic.flowId], srcIp: text[ic.srcIp], dstIp: text[ic.dstIp], timestamp: text[ic.timestamp] },
+      });
+    }
+    return fc;
   }
 }
 

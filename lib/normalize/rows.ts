@@ -4,7 +4,7 @@
  * from, so every stored or classified row can be traced back to addresses, ports and time.
  */
 import { columnKey, toNumber, type FlowRecord } from './columns.js';
-import type { FlowColumns } from './flow-columns.js';
+import { attachIdent, identOf, type FlowColumns } from './flow-columns.js';
 
 export interface RowTrace {
   flowId: string[];
@@ -143,11 +143,17 @@ export function traceFromColumns(fc: FlowColumns): RowTrace {
     else { const t = fc.text[k]; for (let r = 0; r < n; r++) out[r] = conv(t[r]) | 0; }
     return out;
   };
-  return {
+  const t: RowTrace = {
     flowId: strings(keys.flowId), timestamp: strings(keys.timestamp), srcIp: strings(keys.srcIp), dstIp: strings(keys.dstIp),
     srcPort: ints(keys.srcPort, toNumber), dstPort: ints(keys.dstPort, toNumber), protocol: ints(keys.protocol, protocolNumber),
     label: keys.label !== undefined ? strings(keys.label) : null,
   };
+  // The batch's numeric identity travels on when the trace holds exactly its strings (see FlowIdent).
+  const id = identOf(fc);
+  if (id && t.flowId === id.strings.flowId && t.srcIp === id.strings.srcIp && t.dstIp === id.strings.dstIp && t.timestamp === id.strings.timestamp) {
+    attachIdent(t, id);
+  }
+  return t;
 }
 
 /**

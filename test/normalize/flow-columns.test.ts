@@ -17,6 +17,9 @@ import {
   FlowColumnsBuilder, flowColumnsFromBatch, flowColumnsFromObjects, flowColumnsToObjects, isFlowColumns, type FlowColumns,
 } from '../../lib/normalize/flow-columns.js';
 import { createNormalizer, normalizeAny } from '../../lib/normalize/normalizer.js';
+import { identOf } from '../../lib/normalize/flow-columns.js';
+import { Hdf5RowWriter } from '../../lib/hdf5/writer.js';
+import { readHdf5Rows } from '../../lib/hdf5/reader.js';
 import { repoRoot } from '../support/node-helper.js';
 
 const captures = ['flowmeter/zeek_wikipedia.pcap', 'flowmeter/nfstream_google_ssl.pcap', 'capture/zeek_communityid_icmp6.pcap']
@@ -119,4 +122,41 @@ describe('FlowColumns', () => {
       fs.rmSync(file, { force: true });
     }
   });
+
+  it('profiles whose flow id is not src-dst-sport-dport-proto (cic-ids2017 orders the ends) keep string cells', async () => {
+    const [b] = await meter('cic-ids2017', 100000);
+    assert.equal(identOf(flowColumnsFromBatch(b, getProfile('cic-ids2017'))), undefined);
+    assert.ok(identOf(flowColumnsFromBatch((await meter('improved', 100000))[0], getProfile('improved'))));
+  });
+
+  // improved: ISO timestamps printed from the numbers; cicflowmeter-4: its own timestamp formatter.
+  for (const name of ['improved', 'cicflowmeter-4']) {
+    it(`hdf5 trace cells printed from the numbers equal the strings (${name}, IPv4 + IPv6, mixed blocks)`, async () => {
+      const p = getProfile(name);
+      const batches = await meter(name, 9);
+      const norm = createNormalizer({ mode: 'online' });
+      const file = path.join(os.tmpdir(), `deepmad-fc-${process.pid}-${name}.h5`);
+      const w = await Hdf5RowWriter.create({ file, existing: 'overwrite', blockRows: 64 });
+      const want = { flowId: [] as string[], srcIp: [] as string[], dstIp: [] as string[], timestamp: [] as string[] };
+      try {
+        batches.forEach((b, k) => {
+          const rows = normalizeAny(norm, flowColumnsFromBatch(b, p));
+          assert.ok(identOf(rows.trace), 'the trace carries the numeric identity');
+          // Every third batch loses it (as a cloned message would): blocks mix both kinds of rows.
+          const batch = k % 3 === 2 ? { ...rows, trace: { ...rows.trace } } : rows;
+          assert.equal(!!identOf(batch.trace), k % 3 !== 2);
+          w.append(batch);
+          for (const o of toObjects(b, p)) {
+            want.flowId.push(String(o['Flow ID'])); want.srcIp.push(String(o['Src IP'])); want.dstIp.push(String(o['Dst IP'])); want.timestamp.push(String(o.Timestamp));
+          }
+        });
+        w.close();
+        const back = await readHdf5Rows(file);
+        assert.ok(want.srcIp.some((a) => a.includes(':')) && want.srcIp.some((a) => a.includes('.')), 'IPv6 and IPv4 flows');
+        assert.deepStrictEqual([back.trace.flowId, back.trace.srcIp, back.trace.dstIp, back.trace.timestamp], [want.flowId, want.srcIp, want.dstIp, want.timestamp]);
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
+    });
+  }
 });
