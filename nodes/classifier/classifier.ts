@@ -178,8 +178,19 @@ export = function register(RED: NodeAPI) {
     };
 
     node.on('input', (msg, send, done) => {
-      if (msg.topic === 'deepmad/eof' || msg.topic === 'deepmad/packets') {
-        done(); // end-of-source and packet messages are not flows
+      if (msg.topic === 'deepmad/packets') {
+        done(); // packet batches are not flows
+        return;
+      }
+      if (msg.topic === 'deepmad/eof') {
+        // end of a source: passed on, on both outputs, once every flow message received before it has
+        // been classified and sent, so downstream nodes (alerts, files) can flush knowing nothing is
+        // still in flight. Not counted against MAX_QUEUED: it must never be dropped.
+        queue = queue.then(async () => {
+          await ready;
+          send([msg, { ...msg }]);
+          done();
+        });
         return;
       }
       if (queued >= MAX_QUEUED) {

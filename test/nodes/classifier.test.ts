@@ -12,7 +12,7 @@ import { meterCapture } from '../../lib/ml/capture-flows.js';
 import { datasetFromRecords } from '../../lib/ml/dataset.js';
 import { trainModel, writeModel } from '../../lib/ml/train.js';
 import { Classifier } from '../../lib/ml/classifier.js';
-import { catchNode, errorCalls, helperNode, nextMessage, recordStatus, tab, useNodeRedHelper } from '../support/node-helper.js';
+import { catchNode, collect, errorCalls, helperNode, nextMessage, recordStatus, tab, useNodeRedHelper } from '../support/node-helper.js';
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'alerts');
 const SYN_FLOOD = path.join(fixtures, 'suricata_syn-flood_crafted.pcap'); // 200 SYNs 192.0.2.10 → 198.51.100.5:443
@@ -80,6 +80,26 @@ describe('deepmad-classifier', () => {
     assert.deepEqual(g.payload.map((f: Flow) => f['Dst IP']), wikiFlows.map((f) => f['Dst IP']));
     const st = await status.waitFor((s) => s.fill === 'green' && /200 detections \/ \d+ flows/.test(s.text ?? ''));
     assert.match(st.text!, /^\d+ flows\/s · 200 detections \/ (200|\d+) flows$/);
+  });
+
+  it('passes deepmad/eof on both outputs only after the flow messages before it are classified and sent', async () => {
+    await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', model: modelPath, wires: [['benign'], ['bad']] }, helperNode('benign'), helperNode('bad')]);
+    const c1 = h.getNode('c1');
+    const isEof = (m: Flow): boolean => m.topic === 'deepmad/eof';
+    const badSeen = collect(h.getNode('bad'), isEof);
+    const benignSeen = collect(h.getNode('benign'), isEof);
+    // sent at once, before the model has even loaded: everything queues behind the load
+    c1.receive({ topic: 'deepmad/flows', source: SYN_FLOOD, payload: synFlows });
+    c1.receive({ topic: 'deepmad/packets', source: SYN_FLOOD, payload: { packets: 0 } });
+    c1.receive({ topic: 'deepmad/flows', source: SYN_FLOOD, payload: wikiFlows });
+    c1.receive({ topic: 'deepmad/eof', source: SYN_FLOOD, payload: { packets: 200, complete: true } });
+    const [bad, benign] = await Promise.all([badSeen, benignSeen]);
+    assert.deepEqual(bad.map((m) => [m.topic, Array.isArray(m.payload) ? m.payload.length : m.payload.packets]), [['deepmad/flows', 200], ['deepmad/eof', 200]]);
+    assert.deepEqual(benign.map((m) => [m.topic, Array.isArray(m.payload) ? m.payload.length : m.payload.packets]), [['deepmad/flows', wikiFlows.length], ['deepmad/eof', 200]]);
+    for (const m of [bad[1], benign[1]]) {
+      assert.equal(m.source, SYN_FLOOD);
+      assert.deepEqual(m.payload, { packets: 200, complete: true });
+    }
   });
 
   it('a single flow object comes out as a single object on the matching output', async () => {
