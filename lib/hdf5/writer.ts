@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NormalizedBatch } from '../normalize/rows.js';
-import { identOf, type FlowIdent } from '../normalize/flow-columns.js';
+import { IDENT_FIELDS, identOf, lazyIntact, type FlowIdent } from '../normalize/flow-columns.js';
 import { loadH5wasm, type H5Dataset, type H5File, type H5Module } from './h5wasm.js';
 import { writeTraceCell, type TraceCellField } from './trace-cells.js';
 import {
@@ -109,10 +109,9 @@ export class Hdf5RowWriter {
     const c = batch.columns.length;
     const t = batch.trace;
     if (t.label) this.sawLabel = true;
-    // A trace that still holds the very strings of a columnar batch carries their numbers (FlowIdent).
+    // A trace whose identity fields are still a columnar batch's lazy columns carries their numbers (FlowIdent).
     const ident = identOf(t);
-    const id = ident && t.flowId === ident.strings.flowId && t.srcIp === ident.strings.srcIp && t.dstIp === ident.strings.dstIp &&
-      t.timestamp === ident.strings.timestamp ? ident : null;
+    const id = ident && IDENT_FIELDS.every((f) => lazyIntact(t, f, ident)) ? ident : null;
     // Copy runs of rows up to the end of the block buffer at once.
     let r = 0;
     while (r < batch.rows) {

@@ -42,7 +42,11 @@ export function isFlowColumns(v: unknown): v is FlowColumns {
   if (c.format !== FLOW_COLUMNS_FORMAT || typeof c.rows !== 'number' || !Array.isArray(c.columns) ||
     !(c.values instanceof Float64Array) || c.values.length < c.rows * c.columns.length ||
     typeof c.text !== 'object' || c.text === null || !Array.isArray(c.order)) return false;
-  return Object.values(c.text).every((a) => Array.isArray(a) && a.length >= (c.rows as number));
+  // Lazy identity columns (accessors) are not read here: reading builds them.
+  return Object.keys(c.text).every((k) => {
+    const d = Object.getOwnPropertyDescriptor(c.text, k);
+    return !!d && (typeof d.get === 'function' || (Array.isArray(d.value) && d.value.length >= (c.rows as number)));
+  });
 }
 
 /** The flow objects of a columnar batch (keys in `order`), e.g. for the debug sidebar or a function node. */
@@ -82,8 +86,9 @@ export function flowColumnsFromObjects(flows: readonly FlowRecord[], profile = '
  * The numbers behind a columnar batch's identity strings, kept beside them as a non-enumerable
  * `ident` property (of the FlowColumns, and of the row trace normalize builds from it). The HDF5
  * writer prints the trace cells straight from these numbers into file memory, so the strings are
- * never read (never flattened, copied or kept) on the fast path. It is trusted only while the
- * trace still holds the very string arrays listed in `strings`; clones (Node-RED fan-out) drop it.
+ * never built at all on the fast path: those text columns are lazy accessors that print their
+ * strings only when something reads them. The numbers are trusted only while the accessors are
+ * in place (`lazyIntact`); clones (Node-RED fan-out) read the strings and drop the ident.
  */
 export interface FlowIdent {
   srcAddr: Uint32Array; // 4 words per row
@@ -96,8 +101,53 @@ export interface FlowIdent {
   /** Timestamps are lib/flow's timestampIso (printed without a string); else this formatter is called. */
   isoTime: boolean;
   formatTimestamp: (us: number) => string;
-  /** The string arrays (flow id `src-dst-sport-dport-proto`, addresses, timestamp) these numbers stand for. */
-  strings: { flowId: string[]; srcIp: string[]; dstIp: string[]; timestamp: string[] };
+  /** Column names (in FlowColumns.text) of the flow id (`src-dst-sport-dport-proto`), addresses and timestamp. */
+  names: { flowId: string; srcIp: string; dstIp: string; timestamp: string };
+  /** Their row-0 strings (what column choice looks at, without building the columns). */
+  first: { flowId: string; srcIp: string; dstIp: string; timestamp: string };
+  /** The lazy accessors standing for those columns (in `text` and in traces made from it); see `lazyIntact`. */
+  getters: Set<() => string[]>;
+}
+
+export type IdentField = 'flowId' | 'srcIp' | 'dstIp' | 'timestamp';
+export const IDENT_FIELDS: readonly IdentField[] = ['flowId', 'srcIp', 'dstIp', 'timestamp'];
+
+/** The strings of one identity column, printed from the numbers (what the flow meter's objects hold). */
+export function identStrings(id: FlowIdent, field: IdentField, rows: number): string[] {
+  const out = new Array<string>(rows);
+  for (let r = 0; r < rows; r++) out[r] = identString(id, field, r);
+  return out;
+}
+
+function identString(id: FlowIdent, field: IdentField, r: number): string {
+  switch (field) {
+    case 'srcIp': return formatIp(id.srcAddr, r * 4, id.ipVersion[r]);
+    case 'dstIp': return formatIp(id.dstAddr, r * 4, id.ipVersion[r]);
+    case 'timestamp': return id.formatTimestamp(id.startUs[r]);
+    default:
+      return `${formatIp(id.srcAddr, r * 4, id.ipVersion[r])}-${formatIp(id.dstAddr, r * 4, id.ipVersion[r])}-${id.srcPort[r]}-${id.dstPort[r]}-${id.protocol[r]}`;
+  }
+}
+
+/**
+ * Defines `holder[prop]` as an enumerable accessor that builds its array on first read and keeps it
+ * (JSON, cloning, Object.values and plain reads all see an ordinary string array). Assigning to it
+ * replaces the accessor by the assigned value, which `lazyIntact` then reports.
+ */
+export function defineLazy(holder: object, prop: string, id: FlowIdent, build: () => string[]): void {
+  let cache: string[] | null = null;
+  const get = (): string[] => (cache ??= build());
+  id.getters.add(get);
+  Object.defineProperty(holder, prop, {
+    enumerable: true, configurable: true, get,
+    set(v: unknown) { Object.defineProperty(holder, prop, { value: v, writable: true, enumerable: true, configurable: true }); },
+  });
+}
+
+/** True while `holder[prop]` is still one of the ident's lazy accessors (not replaced by other data). */
+export function lazyIntact(holder: object, prop: string, id: FlowIdent): boolean {
+  const d = Object.getOwnPropertyDescriptor(holder, prop);
+  return !!d && typeof d.get === 'function' && id.getters.has(d.get as () => string[]);
 }
 
 export function identOf(x: unknown): FlowIdent | undefined {
@@ -251,7 +301,7 @@ export class FlowColumnsBuilder {
       srcAddr: new Uint32Array(n * 4), dstAddr: new Uint32Array(n * 4), ipVersion: new Uint8Array(n), srcPort: new Uint16Array(n),
       dstPort: new Uint16Array(n), protocol: new Uint8Array(n), startUs: new Float64Array(n),
       isoTime: this.profile.formatTimestamp === timestampIso, formatTimestamp: this.profile.formatTimestamp,
-      strings: { flowId: [], srcIp: [], dstIp: [], timestamp: [] },
+      names: this.plan.identColumns, first: { flowId: '', srcIp: '', dstIp: '', timestamp: '' }, getters: new Set(),
     };
   }
 
@@ -261,7 +311,8 @@ export class FlowColumnsBuilder {
   private resetText(): void {
     this.text = {};
     if (!this.plan) return;
-    for (const t of this.plan.text) this.text[t.name] = new Array<string>(this.capacity);
+    // Identity columns are printed lazily from the numbers (see FlowIdent): no arrays for them here.
+    for (const t of this.plan.text) if (!this.plan.identColumns || t.kind === T_CONST) this.text[t.name] = new Array<string>(this.capacity);
     if (this.includeEndReason) this.text['Flow End'] = new Array<string>(this.capacity);
   }
 
@@ -301,12 +352,14 @@ export class FlowColumnsBuilder {
 
   private appendText(b: FlowBatch, from: number, n: number, plan: Plan): void {
     const p = this.profile;
-    const needId = plan.text.some((t) => t.kind === T_FLOW_ID || t.kind === T_SRC_IP || t.kind === T_DST_IP);
+    // With a numeric identity, only constant text columns are filled here (the others are lazy).
+    const list = plan.identColumns ? plan.text.filter((t) => t.kind === T_CONST) : plan.text;
+    const needId = list.some((t) => t.kind === T_FLOW_ID || t.kind === T_SRC_IP || t.kind === T_DST_IP);
     // One identity object reused for every row (formatFlowId takes a FlowIdentity).
     const srcWords = new Uint32Array(4);
     const dstWords = new Uint32Array(4);
     const ident: FlowIdentity = { srcIp: '', dstIp: '', srcPort: 0, dstPort: 0, protocol: 0, srcWords, dstWords, ipVersion: 4 };
-    const cols = plan.text.map((t) => this.text[t.name]);
+    const cols = list.map((t) => this.text[t.name]);
     const ends = this.includeEndReason ? this.text['Flow End'] : null;
     for (let k = 0; k < n; k++) {
       const r = from + k;
@@ -323,7 +376,7 @@ export class FlowColumnsBuilder {
         ident.ipVersion = v;
       }
       for (let j = 0; j < cols.length; j++) {
-        const t = plan.text[j];
+        const t = list[j];
         cols[j][at] = t.kind === T_FLOW_ID ? p.formatFlowId(ident) : t.kind === T_SRC_IP ? ident.srcIp : t.kind === T_DST_IP ? ident.dstIp
           : t.kind === T_TIMESTAMP ? p.formatTimestamp(b.startUs[r]) : t.value;
       }
@@ -355,11 +408,16 @@ export class FlowColumnsBuilder {
     if (id && ic && n > 0) {
       this.ident = null;
       const cut = <T extends Uint32Array | Uint16Array | Uint8Array | Float64Array>(a: T, per = 1): T => (full ? a : a.slice(0, n * per) as T);
-      attachIdent(fc, {
+      const ident: FlowIdent = {
         srcAddr: cut(id.srcAddr, 4), dstAddr: cut(id.dstAddr, 4), ipVersion: cut(id.ipVersion), srcPort: cut(id.srcPort),
         dstPort: cut(id.dstPort), protocol: cut(id.protocol), startUs: cut(id.startUs), isoTime: id.isoTime, formatTimestamp: id.formatTimestamp,
-        strings: { flowId: text[ic.flowId], srcIp: text[ic.srcIp], dstIp: text[ic.dstIp], timestamp: text[ic.timestamp] },
-      });
+        names: ic, first: { flowId: '', srcIp: '', dstIp: '', timestamp: '' }, getters: new Set(),
+      };
+      for (const f of IDENT_FIELDS) {
+        ident.first[f] = identString(ident, f, 0);
+        defineLazy(text, ic[f], ident, () => identStrings(ident, f, n));
+      }
+      attachIdent(fc, ident);
     }
     return fc;
   }

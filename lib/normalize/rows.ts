@@ -4,7 +4,7 @@
  * from, so every stored or classified row can be traced back to addresses, ports and time.
  */
 import { columnKey, toNumber, type FlowRecord } from './columns.js';
-import { attachIdent, identOf, type FlowColumns } from './flow-columns.js';
+import { attachIdent, defineLazy, identOf, IDENT_FIELDS, lazyIntact, type FlowColumns } from './flow-columns.js';
 
 export interface RowTrace {
   flowId: string[];
@@ -143,14 +143,18 @@ export function traceFromColumns(fc: FlowColumns): RowTrace {
     else { const t = fc.text[k]; for (let r = 0; r < n; r++) out[r] = conv(t[r]) | 0; }
     return out;
   };
+  // The batch's numeric identity travels on when its lazy identity columns are what the trace takes
+  // (see FlowIdent): the trace's fields are then lazy too, reading the batch's columns only on demand.
+  const id = identOf(fc);
+  const lazy = !!id && IDENT_FIELDS.every((f) => keys[f] === id.names[f] && lazyIntact(fc.text, id.names[f], id));
   const t: RowTrace = {
-    flowId: strings(keys.flowId), timestamp: strings(keys.timestamp), srcIp: strings(keys.srcIp), dstIp: strings(keys.dstIp),
+    flowId: lazy ? [] : strings(keys.flowId), timestamp: lazy ? [] : strings(keys.timestamp),
+    srcIp: lazy ? [] : strings(keys.srcIp), dstIp: lazy ? [] : strings(keys.dstIp),
     srcPort: ints(keys.srcPort, toNumber), dstPort: ints(keys.dstPort, toNumber), protocol: ints(keys.protocol, protocolNumber),
     label: keys.label !== undefined ? strings(keys.label) : null,
   };
-  // The batch's numeric identity travels on when the trace holds exactly its strings (see FlowIdent).
-  const id = identOf(fc);
-  if (id && t.flowId === id.strings.flowId && t.srcIp === id.strings.srcIp && t.dstIp === id.strings.dstIp && t.timestamp === id.strings.timestamp) {
+  if (lazy && id) {
+    for (const f of IDENT_FIELDS) defineLazy(t, f, id, () => fc.text[id.names[f]]);
     attachIdent(t, id);
   }
   return t;
@@ -163,13 +167,18 @@ export function traceFromColumns(fc: FlowColumns): RowTrace {
 export function columnsSample(fc: FlowColumns): FlowRecord {
   const o: FlowRecord = {};
   const numIdx = new Map(fc.columns.map((n, i) => [n, i]));
+  // Lazy identity columns give their row-0 string without being built.
+  const id = identOf(fc);
+  const first = new Map<string, string>();
+  if (id) for (const f of IDENT_FIELDS) if (lazyIntact(fc.text, id.names[f], id)) first.set(id.names[f], id.first[f]);
+  const cell = (name: string): unknown => (fc.rows === 0 ? '' : first.has(name) ? first.get(name) : fc.text[name]?.[0]);
   for (const name of fc.order) {
     const i = numIdx.get(name);
-    o[name] = i !== undefined ? (fc.rows > 0 ? fc.values[i] : 0) : fc.rows > 0 ? fc.text[name]?.[0] : '';
+    o[name] = i !== undefined ? (fc.rows > 0 ? fc.values[i] : 0) : cell(name);
   }
   // Names missing from `order` (a hand-made batch) still count.
   for (const [name, i] of numIdx) if (!(name in o)) o[name] = fc.rows > 0 ? fc.values[i] : 0;
-  for (const name of Object.keys(fc.text)) if (!(name in o)) o[name] = fc.rows > 0 ? fc.text[name][0] : '';
+  for (const name of Object.keys(fc.text)) if (!(name in o)) o[name] = cell(name);
   return o;
 }
 

@@ -67,6 +67,12 @@ describe('FlowColumns', () => {
     const c = fc.columns.indexOf('Total Fwd Packet') >= 0 ? 'Total Fwd Packet' : fc.columns[5];
     assert.equal(fc.values[r * fc.columns.length + fc.columns.indexOf(c)], objs[r][c]);
     assert.equal(fc.text['Flow ID'][r], objs[r]['Flow ID']);
+    // Identity columns are built on first read; JSON (the debug sidebar) and copies see plain arrays.
+    const fresh = flowColumnsFromBatch(b, p);
+    assert.ok(isFlowColumns(fresh));
+    const json = JSON.parse(JSON.stringify(fresh.text)) as Record<string, string[]>;
+    assert.deepEqual(json['Src IP'], objs.map((o) => o['Src IP']));
+    assert.deepEqual({ ...flowColumnsFromBatch(b, p).text }.Timestamp, objs.map((o) => o.Timestamp));
   });
 
   it('a builder splits batches at its capacity and keeps every row in order', async () => {
