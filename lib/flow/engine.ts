@@ -430,14 +430,19 @@ export class FlowEngine {
     }
     st[o + T_LAST] = ts;
 
+    // Per-direction counters and statistics: one call site each (offsets chosen by direction), so the
+    // small helpers stay within the optimiser's inlining budget (a call that is not inlined boxes its
+    // double arguments: garbage on every packet).
+    const nOff = fwd ? N_FWD : N_BWD;
+    const lastOff = fwd ? T_FWD_LAST : T_BWD_LAST;
+    const nd = st[o + nOff] + 1;
+    st[o + nOff] = nd;
+    if (nd > 1) statAdd(st, o + (fwd ? S_FWD_IAT : S_BWD_IAT), nd - 1, ts - st[o + lastOff]);
+    st[o + lastOff] = ts;
+    statAdd(st, o + (fwd ? S_FWD_LEN : S_BWD_LEN), nd, len);
+    st[o + (fwd ? FWD_BYTES : BWD_BYTES)] += len;
+    st[o + (fwd ? FWD_HDR : BWD_HDR)] += hdr;
     if (fwd) {
-      const n = st[o + N_FWD] + 1;
-      st[o + N_FWD] = n;
-      if (n > 1) statAdd(st, o + S_FWD_IAT, n - 1, ts - st[o + T_FWD_LAST]);
-      st[o + T_FWD_LAST] = ts;
-      statAdd(st, o + S_FWD_LEN, n, len);
-      st[o + FWD_BYTES] += len;
-      st[o + FWD_HDR] += hdr;
       // Like their backward twins, the forward minimum header and initial window are only initialised by
       // the flow's first packet (Java firstPacket): a flow that starts backward (SYN-ACK reversal) keeps 0.
       if (first) { st[o + SEG_MIN_FWD] = hdr; st[o + INIT_WIN_FWD] = win; }
@@ -449,13 +454,6 @@ export class FlowEngine {
       }
       if ((tf & TCP_RST) !== 0) st[o + FWD_RST] += 1;
     } else {
-      const n = st[o + N_BWD] + 1;
-      st[o + N_BWD] = n;
-      if (n > 1) statAdd(st, o + S_BWD_IAT, n - 1, ts - st[o + T_BWD_LAST]);
-      st[o + T_BWD_LAST] = ts;
-      statAdd(st, o + S_BWD_LEN, n, len);
-      st[o + BWD_BYTES] += len;
-      st[o + BWD_HDR] += hdr;
       // J-engelen's Bwd Seg Size Min is only ever set when the flow's first packet is backward (SYN-ACK
       // reversal); otherwise it stays 0. (No other profile prints it.)
       if (first) st[o + SEG_MIN_BWD] = hdr; else if (hdr < st[o + SEG_MIN_BWD]) st[o + SEG_MIN_BWD] = hdr;
@@ -488,8 +486,7 @@ export class FlowEngine {
 
     const bm = this.bulkMode;
     if (bm === 1) {
-      if (fwd) bulkAdd(st, o + BULK_FWD, st[o + BULK_BWD + B_LAST], ts, len);
-      else bulkAdd(st, o + BULK_BWD, st[o + BULK_FWD + B_LAST], ts, len);
+      bulkAdd(st, o + (fwd ? BULK_FWD : BULK_BWD), st[o + (fwd ? BULK_BWD : BULK_FWD) + B_LAST], ts, len);
     } else if (bm === 2) {
       // J-master: every packet goes to the backward tracker (§6.12).
       bulkAdd(st, o + BULK_BWD, st[o + BULK_FWD + B_LAST], ts, len);
