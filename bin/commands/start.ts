@@ -30,7 +30,7 @@ function packageRoot(): string {
   throw new Error('cannot find the DeepMAD package root (package.json + examples/)');
 }
 
-export const REPLAY_EXAMPLE = 'DeepMAD IDS - replay a real attack.json';
+export const REPLAY_EXAMPLE = 'DeepMAD IDS - replay an attack capture.json';
 export const LIVE_EXAMPLE = 'DeepMAD IDS - live capture with alerts.json';
 
 /**
@@ -136,7 +136,7 @@ export const command: Command = {
     const alertLog = path.join(userDir, 'alerts.jsonl');
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     console.log(`DeepMAD ${pkg.version}: starting Node-RED (user directory ${userDir})`);
-    console.log(fresh ? 'deploying the default IDS flow (tab "DeepMAD IDS: replay" replays a real SSH password-guessing capture)' : 'keeping your flows (deepmad start --reset-flows restores the default IDS flow)');
+    console.log(fresh ? 'deploying the default IDS flow (tab "DeepMAD IDS: replay" replays a SYN flood capture, 200 SYNs from 192.0.2.10 to 198.51.100.5:443, 6 s after start)' : 'keeping your flows (deepmad start --reset-flows restores the default IDS flow)');
 
     // -D overrides settings.js so --port/--host win over an older settings file.
     const child = spawn(process.execPath, [redJs, '-u', userDir, '-s', settingsFile, '-D', `uiPort=${port}`, '-D', `uiHost=${host}`], {
