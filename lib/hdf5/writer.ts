@@ -121,11 +121,15 @@ export class Hdf5RowWriter {
       const s = this.bufStr;
       if (id) {
         // Identity cells are printed from the numbers at write time; the strings are never touched.
+        // (Locals: a trace with accessors is a slow-mode object, so no property loads in the loop.)
+        const ids = this.bufIdent;
+        const rowsOf = this.bufIdentRow;
+        const labels = t.label;
+        const lab = s.label;
+        ids.fill(id, at, at + n);
         for (let k = 0; k < n; k++) {
-          const i = at + k;
-          this.bufIdent[i] = id;
-          this.bufIdentRow[i] = r + k;
-          s.label[i] = t.label ? t.label[r + k] ?? '' : '';
+          rowsOf[at + k] = r + k;
+          lab[at + k] = labels ? labels[r + k] ?? '' : '';
         }
         this.identRows += n;
       } else {
