@@ -53,7 +53,7 @@ describe('main job in the editor', { skip }, () => {
       const status = () => document.querySelector('#dm-alert .red-ui-flow-node-status-label')?.textContent ?? '';
       // The capture's 200 flows are identical in every model feature: all of them alert, as two records.
       await page.waitForFunction(`(${status.toString()})().includes('2 alerts (200 flows)')`, undefined, { timeout: 30000 });
-      await page.waitForTimeout(1500); // the end-of-capture wait (1 s) closes the aggregation windows
+      await page.waitForTimeout(1500); // let the first run's digest and MQTT messages reach the sidebar before the second run
       await page.click('#dm-inj-replay .red-ui-flow-node-button-button');
       await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-debug-msg')].some((e) => /arrived over MQTT/.test(e.textContent ?? '')), undefined, { timeout: 30000 });
       await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-debug-msg')].some((e) => /digest/.test(e.textContent ?? '')), undefined, { timeout: 30000 });
