@@ -6,6 +6,7 @@
  * Rows count flows; the ratio compares flows/s with the floor's packets/s.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Classifier } from '../lib/ml/classifier.js';
 import { readCsvFile } from '../lib/ml/csv-table.js';
@@ -68,6 +69,11 @@ export const classifierSection: BenchSection = {
       await clf.close();
     }
     const big = many(100_000);
+    // the stall figure is about our main-thread work, not the other jobs on a shared box: raise this
+    // process's priority while measuring when allowed (root), and say which was used
+    const prio = os.getPriority();
+    let raised = false;
+    try { os.setPriority(-10); raised = true; } catch { /* not permitted: measured at normal priority */ }
     for (const worker of [true, false]) {
       const clf = await Classifier.open(model, { worker, batchSize: 1024 });
       await clf.classify(big.slice(0, 1024));
@@ -75,7 +81,10 @@ export const classifierSection: BenchSection = {
       const stall = await longestStall(() => clf.classify(big));
       const secs = (performance.now() - t0) / 1000;
       await clf.close();
-      ctx.report({ section: 'classifier', name: `100k flows in one call, ${worker ? 'worker thread' : 'in-process'} (flows/s)`, packets: big.length, secs, note: `longest event-loop stall ${stall.toFixed(1)} ms` });
+      // the same 1 ms timer on an idle loop for as long: what the machine's load alone costs
+      const idle = await longestStall(() => new Promise((r) => setTimeout(r, secs * 1000)));
+      ctx.report({ section: 'classifier', name: `100k flows in one call, ${worker ? 'worker thread' : 'in-process'} (flows/s)`, packets: big.length, secs, note: `longest event-loop stall ${stall.toFixed(1)} ms; idle loop, same length: ${idle.toFixed(1)} ms${raised ? '; nice -10' : ''}` });
     }
+    if (raised) os.setPriority(prio);
   },
 };

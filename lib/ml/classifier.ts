@@ -34,6 +34,12 @@ export interface ClassifierOptions {
   batchSize?: number;
   /** override the card's threshold */
   threshold?: number;
+  /**
+   * rows handled on the caller's thread between two yields to the event loop, both when turning
+   * flows into the input matrix and when turning probabilities into verdicts (default 256: a few
+   * milliseconds at most, so timers and I/O keep running while a 100k-flow call is classified)
+   */
+  sliceRows?: number;
 }
 
 export class ColumnMismatchError extends Error {
@@ -57,8 +63,9 @@ export class Classifier {
   private readonly probName: string;
   private readonly probWidth: number;
   private readonly batchSize: number;
+  private readonly sliceRows: number;
   /** builds a per-flow probabilities object from one object literal (fixed shape, one allocation) */
-  private readonly makeProbabilities: (p: ArrayLike<number>) => Record<string, number>;
+  private readonly makeProbabilities: (p: ArrayLike<number>, o: number) => Record<string, number>;
 
   private constructor(readonly card: ModelCard, private readonly backend: InferenceBackend, readonly modelPath: string, readonly notes: string[], opts: ClassifierOptions) {
     this.columns = card.columns;
@@ -70,9 +77,10 @@ export class Classifier {
     this.benign = new Uint8Array(card.labels.length);
     for (const b of card.benignLabels) this.benign[card.labels.indexOf(b)] = 1;
     this.batchSize = Math.max(1, opts.batchSize ?? 1024);
+    this.sliceRows = Math.max(1, Math.floor(opts.sliceRows ?? 256));
     // JSON.stringify makes each label a safe string literal
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    this.makeProbabilities = new Function('p', `return { ${card.labels.map((l, i) => `${JSON.stringify(l)}: p[${i}]`).join(', ')} };`) as (p: ArrayLike<number>) => Record<string, number>;
+    this.makeProbabilities = new Function('p', 'o', `return { ${card.labels.map((l, i) => `${JSON.stringify(l)}: p[o + ${i}]`).join(', ')} };`) as (p: ArrayLike<number>, o: number) => Record<string, number>;
     const input = backend.inputs[0];
     if (!input) throw new Error(`${modelPath}: the model has no inputs`);
     const width = input.shape[input.shape.length - 1];
@@ -113,9 +121,9 @@ export class Classifier {
   async classify(flows: FlowInput[], opts: { normalized?: boolean } = {}): Promise<Verdict[]> {
     const C = this.labels.length;
     const out: Verdict[] = new Array(flows.length);
-    // verdicts are built per batch as its probabilities arrive, so no single step handles all rows
-    await this.forEachBatch(flows, opts.normalized ?? false, (start, p) => {
-      for (let i = 0; i < p.length / C; i++) out[start + i] = this.verdict(p.subarray(i * C, i * C + C));
+    // verdicts are built slice by slice as each batch's probabilities arrive
+    await this.forEachBatch(flows, opts.normalized ?? false, (start, p, from, to) => {
+      for (let i = from; i < to; i++) out[start + i] = this.verdict(p, i * C); // an offset, not a subarray view per row
     });
     return out;
   }
@@ -124,23 +132,46 @@ export class Classifier {
   async probabilities(flows: FlowInput[], opts: { normalized?: boolean } = {}): Promise<Float32Array> {
     const C = this.labels.length;
     const out = new Float32Array(flows.length * C);
-    await this.forEachBatch(flows, opts.normalized ?? false, (start, p) => out.set(p, start * C));
+    await this.forEachBatch(flows, opts.normalized ?? false, (start, p, from, to) => out.set(p.subarray(from * C, to * C), (start + from) * C));
     return out;
   }
 
-  private async forEachBatch(flows: FlowInput[], normalized: boolean, onBatch: (start: number, p: Float32Array) => void): Promise<void> {
+  /**
+   * Runs `flows` through the model batch by batch. The caller's thread only ever works on one slice
+   * of `sliceRows` rows (filling the matrix, or handing rows from..to of a batch's probabilities to
+   * `onRows`) before yielding to the event loop; inference itself runs in the backend (worker),
+   * with at most two batches in flight so building the next overlaps running the previous one.
+   */
+  private async forEachBatch(flows: FlowInput[], normalized: boolean, onRows: (start: number, p: Float32Array, from: number, to: number) => void): Promise<void> {
     if (flows.length === 0) return;
     this.checkColumns(flows[0]);
-    const pending: Promise<void>[] = [];
-    for (let start = 0; start < flows.length; start += this.batchSize) {
-      const end = Math.min(flows.length, start + this.batchSize);
-      const x = this.matrix(flows, start, end, normalized);
-      pending.push(this.runBatch(x, end - start).then((p) => onBatch(start, p)));
-      // let timers and I/O run between batches; keep at most two batches in flight
-      if (pending.length >= 2) await pending.shift();
-      if (end < flows.length) await yieldToLoop();
+    const slice = this.sliceRows;
+    const inFlight: Array<{ start: number; rows: number; probs: Promise<Float32Array> }> = [];
+    const finish = async (b: { start: number; rows: number; probs: Promise<Float32Array> }): Promise<void> => {
+      const p = await b.probs;
+      for (let from = 0; from < b.rows; from += slice) {
+        await yieldToLoop();
+        onRows(b.start, p, from, Math.min(b.rows, from + slice));
+      }
+    };
+    try {
+      for (let start = 0; start < flows.length; start += this.batchSize) {
+        const end = Math.min(flows.length, start + this.batchSize);
+        const x = this.dtype === 'uint8' ? new Uint8Array((end - start) * this.columns.length) : new Float32Array((end - start) * this.columns.length);
+        for (let s = start; s < end; s += slice) {
+          if (s > 0) await yieldToLoop();
+          this.fillMatrix(x, flows, start, s, Math.min(end, s + slice), normalized);
+        }
+        const probs = this.runBatch(x, end - start);
+        probs.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
+        inFlight.push({ start, rows: end - start, probs });
+        if (inFlight.length >= 2) await finish(inFlight.shift()!);
+      }
+      while (inFlight.length) await finish(inFlight.shift()!);
+    } finally {
+      // a failed batch: let the others settle before reporting (their rejections are already caught)
+      await Promise.allSettled(inFlight.map((b) => b.probs));
     }
-    await Promise.all(pending);
   }
 
   /** Probabilities for an already-preprocessed row-major matrix. */
@@ -156,20 +187,21 @@ export class Classifier {
     return out;
   }
 
-  verdict(p: Float32Array | number[]): Verdict {
+  /** The verdict for the class probabilities at p[o … o + labels − 1]. */
+  verdict(p: Float32Array | number[], o = 0): Verdict {
     const C = this.labels.length;
     let pBenign = 0;
     let bestB = -1;
     let bestA = -1;
     for (let c = 0; c < C; c++) {
-      if (this.benign[c]) { pBenign += p[c]; if (bestB < 0 || p[c] > p[bestB]) bestB = c; }
-      else if (bestA < 0 || p[c] > p[bestA]) bestA = c;
+      if (this.benign[c]) { pBenign += p[o + c]; if (bestB < 0 || p[o + c] > p[o + bestB]) bestB = c; }
+      else if (bestA < 0 || p[o + c] > p[o + bestA]) bestA = c;
     }
     const attackProbability = Math.max(0, Math.min(1, 1 - pBenign));
     const malicious = bestA >= 0 && (bestB < 0 || attackProbability >= this.threshold);
     const k = malicious ? bestA : bestB;
-    const probabilities = this.makeProbabilities(p);
-    return { label: this.labels[k], confidence: p[k], probabilities, attackProbability, malicious };
+    const probabilities = this.makeProbabilities(p, o);
+    return { label: this.labels[k], confidence: p[o + k], probabilities, attackProbability, malicious };
   }
 
   isBenignLabel(label: string): boolean {
@@ -181,26 +213,25 @@ export class Classifier {
     await this.backend.close();
   }
 
-  private matrix(flows: FlowInput[], start: number, end: number, normalized: boolean): Float32Array | Uint8Array {
+  /** Fills rows from..to of `flows` into `x`, the matrix of the batch starting at `batchStart`. */
+  private fillMatrix(x: Float32Array | Uint8Array, flows: FlowInput[], batchStart: number, from: number, to: number, normalized: boolean): void {
     const F = this.columns.length;
-    const rows = end - start;
-    const x = this.dtype === 'uint8' ? new Uint8Array(rows * F) : new Float32Array(rows * F);
     const nf = this.pp.nonFinite;
-    for (let i = 0; i < rows; i++) {
-      const flow = flows[start + i];
+    for (let r = from; r < to; r++) {
+      const flow = flows[r];
+      const o = (r - batchStart) * F;
       if (isNumericRow(flow)) {
-        if (flow.length !== F) throw new Error(`row ${start + i}: ${flow.length} values, the model expects ${F}`);
-        for (let f = 0; f < F; f++) x[i * F + f] = flow[f];
+        if (flow.length !== F) throw new Error(`row ${r}: ${flow.length} values, the model expects ${F}`);
+        for (let f = 0; f < F; f++) x[o + f] = flow[f];
         continue;
       }
       for (let f = 0; f < F; f++) {
         const name = this.sources[f];
-        if (!(name in flow)) throw new ColumnMismatchError(this.sources, this.sources.filter((c) => !(c in flow)), `flow ${start + i}`);
+        if (!(name in flow)) throw new ColumnMismatchError(this.sources, this.sources.filter((c) => !(c in flow)), `flow ${r}`);
         const v = toFeatureValue(flow[name], nf);
-        x[i * F + f] = normalized ? v : preprocessValue(this.pp, f, v);
+        x[o + f] = normalized ? v : preprocessValue(this.pp, f, v);
       }
     }
-    return x;
   }
 
   private async runBatch(x: Float32Array | Uint8Array, rows: number): Promise<Float32Array> {

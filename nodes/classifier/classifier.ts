@@ -45,6 +45,10 @@ function isRowsPayload(p: unknown): p is RowsPayload {
   return !!p && typeof p === 'object' && Array.isArray((p as RowsPayload).columns) && typeof (p as RowsPayload).rows === 'number' && !!(p as RowsPayload).data;
 }
 
+/** rows handled between two yields to the event loop (the Classifier's default slice too) */
+const SLICE_ROWS = 256;
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 const IDENTITY: Array<[string, string]> = [['flowId', 'Flow ID'], ['srcIp', 'Src IP'], ['srcPort', 'Src Port'], ['dstIp', 'Dst IP'], ['dstPort', 'Dst Port'], ['protocol', 'Protocol'], ['timestamp', 'Timestamp']];
 
 export = function register(RED: NodeAPI) {
@@ -133,6 +137,7 @@ export = function register(RED: NodeAPI) {
         flows = [];
         objects = [];
         for (let r = 0; r < p.rows; r++) {
+          if (r > 0 && r % SLICE_ROWS === 0) await yieldToLoop();
           const row = new Float32Array(idx.length);
           for (let j = 0; j < idx.length; j++) row[j] = Number(p.data[r * F + idx[j]]);
           flows.push(row);
@@ -162,17 +167,25 @@ export = function register(RED: NodeAPI) {
       const verdicts = await clf.classify(flows, { normalized });
       const benign: Array<Record<string, unknown>> = [];
       const malicious: Array<Record<string, unknown>> = [];
-      verdicts.forEach((v: Verdict, i: number) => {
-        const out = { ...objects[i], label: v.label, confidence: v.confidence, probabilities: v.probabilities, model: clf!.name };
-        (v.malicious ? malicious : benign).push(out);
-      });
+      // output objects are built a slice at a time too: copying 100k flow objects in one go would
+      // hold the event loop for longer than the whole inference did
+      const name = clf.name;
+      for (let from = 0; from < verdicts.length; from += SLICE_ROWS) {
+        if (from > 0) await yieldToLoop();
+        const to = Math.min(verdicts.length, from + SLICE_ROWS);
+        for (let i = from; i < to; i++) {
+          const v: Verdict = verdicts[i];
+          const out = { ...objects[i], label: v.label, confidence: v.confidence, probabilities: v.probabilities, model: name };
+          (v.malicious ? malicious : benign).push(out);
+        }
+      }
       flowsSeen += verdicts.length;
       windowFlows += verdicts.length;
       detections += malicious.length;
       updateStatus(malicious.length > 0);
       const make = (list: Array<Record<string, unknown>>): Msg | null => {
         if (list.length === 0) return null;
-        return { ...msg, payload: single ? list[0] : list, model: clf!.name, detections: list === malicious ? list.length : 0 };
+        return { ...msg, payload: single ? list[0] : list, model: name, detections: list === malicious ? list.length : 0 };
       };
       send([make(benign), make(malicious)]);
     };

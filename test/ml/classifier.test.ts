@@ -104,6 +104,38 @@ describe('Classifier', () => {
     assert.deepEqual(all.map((v) => v.malicious), flows.map((f) => f['Total Fwd Packet'] >= f['Flow Duration']));
   });
 
+  it('never handles more than sliceRows rows on the caller\'s thread between two event-loop turns', async () => {
+    const file = softmaxModel(dir, { ...base, name: 'slices' });
+    const clf = await Classifier.open(file, { batchSize: 100, sliceRows: 16 });
+    // a setImmediate ticker advances once per event-loop turn; each flow read and each verdict
+    // built records the turn it happened in
+    let turn = 0;
+    let spinning = true;
+    const spin = (): void => { turn++; if (spinning) setImmediate(spin); };
+    setImmediate(spin);
+    const readsPerTurn = new Map<number, number>();
+    const verdictsPerTurn = new Map<number, number>();
+    const bump = (m: Map<number, number>): void => { m.set(turn, (m.get(turn) ?? 0) + 1); };
+    const flows = Array.from({ length: 1000 }, (_, i) => {
+      const f: Record<string, unknown> = { 'Total Fwd Packet': (i * 7) % 5 };
+      Object.defineProperty(f, 'Flow Duration', { enumerable: true, get: () => { bump(readsPerTurn); return i % 3; } });
+      return f;
+    });
+    const verdict = clf.verdict.bind(clf);
+    clf.verdict = (p, o) => { bump(verdictsPerTurn); return verdict(p, o); };
+    const v = await clf.classify(flows);
+    spinning = false;
+    await clf.close();
+    assert.deepEqual(v.map((x) => x.malicious), flows.map((f, i) => ((i * 7) % 5) >= i % 3));
+    assert.equal([...readsPerTurn.values()].reduce((a, b) => a + b, 0), 1000);
+    assert.equal([...verdictsPerTurn.values()].reduce((a, b) => a + b, 0), 1000);
+    assert.equal(Math.max(...readsPerTurn.values()), 16);
+    assert.equal(Math.max(...verdictsPerTurn.values()), 16);
+    // 1000 rows in batches of 100, slices of 16 → 7 slices per batch, each in its own turn
+    assert.equal(readsPerTurn.size, 70);
+    assert.equal(verdictsPerTurn.size, 70);
+  });
+
   it('the third-party XGBoost ONNX model with its published RobustScaler classifies improved CIC-IDS2017 rows', { skip: !fs.existsSync(XAI) || !fs.existsSync(cicDir) ? 'needs ../shared data' : false }, async () => {
     const clf = await Classifier.open(XAI, { card: path.join(repo, 'models', 'third-party', 'xai-ids-cicids2017.card.json') });
     const hits: Record<string, number> = {};
