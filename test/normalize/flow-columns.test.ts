@@ -106,7 +106,8 @@ describe('FlowColumns', () => {
         rows += c.rows;
       }
       assert.ok(rows > 0);
-      assert.deepStrictEqual(viaColumns.scaler(), viaObjects.scaler());
+      // Same learned ranges (the scalers differ only in their creation time).
+      assert.deepStrictEqual({ ...viaColumns.scaler(), created: '' }, { ...viaObjects.scaler(), created: '' });
     });
   }
 
