@@ -11,6 +11,18 @@
  *    nor pcap_stats: packets are stamped with the host clock when delivered to JavaScript, and
  *    "dropped" counts only the packets this module had to drop (bounded queue), not kernel drops.
  *    dumpcap capture has none of these limits.
+ *
+ * Handle lifetime (why every Cap object is kept for the life of the process): in cap 0.2.1 the C++
+ * destructor, which V8's GC runs once the JS object is unreachable, is unsafe in two cases —
+ *  - after a failed open() (bad filter, no such device, no permission) the pcap handle is set but
+ *    the libuv poll handle was never initialised, and ~Pcap calls uv_poll_stop on it: SIGSEGV at
+ *    some later, unrelated GC (this crashed the test process, and would crash Node-RED);
+ *  - after close() the poll handle is stopped but never uv_close()d, so it stays linked in the
+ *    event loop's handle list; freeing it leaves a dangling entry (a diagnostic report, which walks
+ *    that list, then segfaults).
+ * Neither can be fixed from JavaScript, so no Cap that open() was called on may ever be collected.
+ * A closed handle costs ~5 kB; a failed open also leaks libpcap's own handle (it is never
+ * pcap_close()d by cap, whatever we do), so setup errors are worth avoiding but are not fatal.
  */
 import { allocBatch } from './batch-alloc.js';
 import { CaptureSetupError, capMissingHint, libpcapPermissionHint } from './capture-errors.js';
@@ -59,6 +71,14 @@ interface CapHandle {
 }
 
 let capCache: CapModule | undefined;
+
+/** Every Cap object ever opened (see the header comment): reachable forever, so GC never destroys one. */
+const retainedHandles: CapHandle[] = [];
+
+/** Handles retained so far (for tests and diagnostics). */
+export function retainedHandleCount(): number {
+  return retainedHandles.length;
+}
 /** Loads `cap`, or throws CAP_MISSING saying how to build it. */
 export function loadCap(): CapModule {
   if (capCache) return capCache;
@@ -152,6 +172,8 @@ export class LibpcapCapture {
   private readonly batchSize: number;
   private timer?: NodeJS.Timeout;
   private closed = false;
+  /** True while onPacket runs: a close requested from inside it is finished after it returns. */
+  private inPacket = false;
   private readonly linkTypes: number[];
 
   constructor(readonly options: LibpcapOptions, private readonly onBatch: (b: PacketBatch) => void) {
@@ -163,11 +185,17 @@ export class LibpcapCapture {
     const flushMs = options.flushMs ? positiveInt(options.flushMs, 'flush interval', 60000) : 250;
     const { Cap } = loadCap();
     this.cap = new Cap();
+    // Retained before open(): a failed open leaves a handle whose destructor would segfault.
+    retainedHandles.push(this.cap);
+    // libpcap copies into this buffer through a raw pointer: the open handle's 'packet' listener
+    // holds `this`, hence the buffer, until closeHandle() has closed libpcap.
     this.buffer = Buffer.alloc(snaplen);
     let word: string;
     try {
       word = this.cap.open(iface, options.filter?.trim() ?? '', bufferSize, this.buffer);
     } catch (err) {
+      // Never close() a failed handle: cap would uv_poll_stop an uninitialised poll handle.
+      this.closed = true;
       throw classifyLibpcapError((err as Error).message, iface);
     }
     this.linkType = capLinkType(word);
@@ -194,6 +222,15 @@ export class LibpcapCapture {
 
   private onPacket(nbytes: number, truncated: boolean): void {
     if (this.closed) return;
+    this.inPacket = true;
+    try {
+      this.takePacket(nbytes, truncated);
+    } finally {
+      this.inPacket = false;
+    }
+  }
+
+  private takePacket(nbytes: number, truncated: boolean): void {
     const b = this.batch;
     const i = b.count;
     const ts = nowUs();
@@ -226,20 +263,29 @@ export class LibpcapCapture {
     this.onBatch(b);
   }
 
-  /** Flushes, closes the handle and returns the final stats (idempotent). */
+  /**
+   * Flushes, stops delivery, closes the handle exactly once and returns the final stats (idempotent).
+   * Called from inside a packet callback (a synchronous consumer stopping the capture), the native
+   * close is deferred until libpcap's dispatch loop has returned.
+   */
   close(): LiveCaptureStats {
     if (!this.closed) {
       this.flush();
       this.closed = true;
       if (this.timer) clearInterval(this.timer);
-      this.cap.removeAllListeners('packet');
-      try {
-        this.cap.close();
-      } catch {
-        // already closed
-      }
       this.stats.complete = true;
+      if (this.inPacket) setImmediate(() => this.closeHandle());
+      else this.closeHandle();
     }
     return this.stats;
+  }
+
+  private closeHandle(): void {
+    try {
+      this.cap.close();
+    } catch {
+      // cap's close() does not throw; nothing more to release if it ever does
+    }
+    this.cap.removeAllListeners('packet');
   }
 }
