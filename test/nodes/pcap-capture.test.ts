@@ -1,12 +1,22 @@
 // deepmad-pcap-capture (libpcap through `cap`) under node-red-node-test-helper.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import Module from 'node:module';
+import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import { catchNode, collect, errorCalls, helperNode, recordStatus, tab, useNodeRedHelper, type Msg } from '../support/node-helper.js';
 import { capSkipReason, countTcp, makeRequests, startHttpServer, type LoopbackServer } from '../support/traffic.js';
 
 const liveSkip = capSkipReason();
 const REQUESTS = 5;
+
+/** A full garbage collection in this process (the moment cap 0.2.1 handles used to segfault). */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
 
 describe('deepmad-pcap-capture', () => {
   const h = useNodeRedHelper();
@@ -125,6 +135,46 @@ describe('deepmad-pcap-capture', () => {
         assert.ok(f['Total Fwd Packet'] >= 7, `a whole HTTP connection (got ${f['Total Fwd Packet']} packets)`);
       }
       assert.equal(new Set(flows.map((f) => f['Src Port'])).size, REQUESTS, 'one flow per client port');
+    });
+
+    it('redeploys with a bad filter, a missing interface and a live capture under traffic, then a GC: no crash', async () => {
+      // The helper loads the built nodes (dist/), which have their own copy of the capture module.
+      const built = require(path.resolve(__dirname, '../../dist/lib/capture/live-libpcap.js')) as typeof import('../../lib/capture/live-libpcap.js');
+      const pollHandles = () => (process.report.getReport() as unknown as { libuv: Array<{ type: string }> }).libuv.filter((x) => x.type === 'poll').length;
+      const retainedBefore = built.retainedHandleCount();
+      const pollBefore = pollHandles();
+      for (let i = 0; i < 3; i++) {
+        await h.load(['pcap-capture'], flow({ filter: 'tcp port (' }));
+        await recordStatus(h.getNode('pc')).waitFor((s) => s.text === 'bad capture filter');
+        await h.helper.unload();
+        await h.load(['pcap-capture'], flow({ iface: 'nosuch0' }));
+        await recordStatus(h.getNode('pc')).waitFor((s) => s.text === 'no such interface');
+        await h.helper.unload();
+        await h.load(['pcap-capture'], flow({ filter: `tcp port ${server.port}`, batchSize: 4 }));
+        await recordStatus(h.getNode('pc')).waitFor((s) => s.fill === 'green');
+        const traffic = makeRequests(server.port, 2);
+        await h.helper.unload(); // redeploy while the requests are still on the wire
+        await traffic;
+      }
+      collectGarbage();
+      collectGarbage();
+      assert.equal(built.retainedHandleCount() - retainedBefore, 9, 'all 9 handles (6 failed, 3 closed) stay reachable');
+      assert.equal(pollHandles() - pollBefore, 3, 'the 3 closed handles are still valid entries in the event loop (a handle walk survives)');
+    });
+
+    it('a child process churning captures (failed opens, close in the packet callback, close under load, GC, handle walk) exits normally', () => {
+      const cycles = 5;
+      const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(__dirname, 'pcap-capture-churn.ts'), String(cycles)], {
+        cwd: path.resolve(__dirname, '../..'), encoding: 'utf8', timeout: 60000,
+      });
+      assert.equal(r.signal, null, `the child died with ${r.signal} (${r.stderr})`);
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      assert.deepEqual(out.errors, Array.from({ length: cycles }, () => ['BAD_FILTER', 'NO_SUCH_INTERFACE']).flat());
+      assert.deepEqual(out.received, Array(2 * cycles).fill(10), 'closed from inside the callback after exactly 10 datagrams');
+      assert.deepEqual(out.closedUnderLoad, Array(cycles).fill(1));
+      assert.equal(out.retained, 4 * cycles, 'every handle, failed or closed, stays reachable');
+      assert.equal(out.pollHandles, 2 * cycles, 'the closed handles are still valid entries in the loop');
     });
   });
 });
