@@ -8,13 +8,17 @@ import { trainModel, writeModel } from '../../lib/ml/train.js';
 import type { Preprocessing } from '../../lib/ml/card.js';
 
 const usage = `deepmad train --data <csv|h5|dir ...> [--label-column Label] [--benign BENIGN[,…]] [--profile improved] -o model.onnx
-  [--trees 100] [--max-depth 40] [--max-features N] [--seed 1] [--folds 5] [--threshold 0.5]
+  [--trees 100] [--max-depth 40] [--max-features N] [--min-samples-leaf 1] [--seed 1] [--folds 5]
+  [--threshold 0.5|auto] [--max-benign-flagged 0.001]
   [--exclude col,…] [--columns col,…] [--class-weight balanced] [--name NAME] [--detector|--flat]
   [--source-weight <folder>=<w>,…] [--note "provenance text for the card"]
 
 Trains a histogram random forest, prints a stratified cross-validation report (per-class precision,
 recall, F1, confusion matrix, macro-F1, attack-vs-benign F1), and writes model.onnx, model.onnx.card.json,
-model.onnx.report.txt and model.onnx.report.json. Identifier columns (Flow ID, IPs, source port,
+model.onnx.report.txt and model.onnx.report.json. --threshold auto picks the decision threshold with
+the best attack-vs-benign F1 among those flagging at most --max-benign-flagged of the benign rows, by
+nested CV (each outer fold's threshold from an inner 3-fold CV on its training rows, so the report is
+an honest estimate; the final threshold from the outer held-out predictions). Identifier columns (Flow ID, IPs, source port,
 timestamp) are never used as features. A directory means every *.csv / *.h5 in it.
 With one benign label (the usual case) two forests are trained into one ONNX graph: a benign-vs-attack
 detector that makes the decision and an attack-type forest (attack rows only) that names the attack
@@ -38,7 +42,7 @@ export const command: Command = {
   usage,
   async run(argv) {
     const a = parseArgs(argv, {
-      values: ['note', 'source-weight', 'data', 'label-column', 'benign', 'profile', 'out', 'trees', 'max-depth', 'max-features', 'seed', 'folds', 'threshold', 'exclude', 'columns', 'class-weight', 'name'],
+      values: ['note', 'source-weight', 'data', 'label-column', 'benign', 'profile', 'out', 'trees', 'max-depth', 'max-features', 'min-samples-leaf', 'max-benign-flagged', 'seed', 'folds', 'threshold', 'exclude', 'columns', 'class-weight', 'name'],
       flags: ['detector', 'flat'],
       aliases: { '-o': 'out' },
     });
@@ -78,7 +82,8 @@ export const command: Command = {
       benignLabels,
       profile: one(a, 'profile', 'improved')!,
       folds: num(a, 'folds', 5, 0),
-      threshold: num(a, 'threshold', 0.5, 0),
+      threshold: one(a, 'threshold') === 'auto' ? 'auto' : num(a, 'threshold', 0.5, 0),
+      maxBenignFlagged: num(a, 'max-benign-flagged', 0.001, 0),
       name: one(a, 'name', path.basename(out).replace(/\.onnx$/i, '')),
       preprocessing,
       detector: a.flags.has('flat') ? false : a.flags.has('detector') ? true : undefined,
@@ -88,7 +93,7 @@ export const command: Command = {
         return [k, Number(v)];
       })),
       forest: {
-        trees: num(a, 'trees', 100, 1), maxDepth: num(a, 'max-depth', 40, 1), seed: num(a, 'seed', 1),
+        trees: num(a, 'trees', 100, 1), maxDepth: num(a, 'max-depth', 40, 1), minSamplesLeaf: num(a, 'min-samples-leaf', 1, 1), seed: num(a, 'seed', 1),
         maxFeatures: a.values.has('max-features') ? num(a, 'max-features', 0, 1) : undefined,
         classWeight: cw === 'balanced' ? 'balanced' : null,
       },

@@ -23,7 +23,18 @@ export interface TrainOptions {
   sourceWeights?: Record<string, number>;
   /** cross-validation folds; 0 or 1 = no CV */
   folds?: number;
-  threshold?: number;
+  /**
+   * P(attack) at which a flow is flagged, or 'auto': chosen from out-of-fold predictions as the
+   * threshold with the best attack-vs-benign F1 among those flagging at most `maxBenignFlagged` of
+   * the benign rows. With 'auto' the CV report is nested: each outer fold's threshold is chosen by
+   * an inner CV on that fold's training rows only, so the reported numbers never saw their threshold
+   * being picked; the final model's threshold is chosen on the outer CV's held-out predictions.
+   */
+  threshold?: number | 'auto';
+  /** the benign-flagged rate 'auto' may not exceed (default 0.001) */
+  maxBenignFlagged?: number;
+  /** inner folds for 'auto' (default 3) */
+  innerFolds?: number;
   name?: string;
   description?: string;
   provenance?: Record<string, unknown>;
@@ -133,7 +144,52 @@ function withDefaults(ds: Dataset, opts: TrainOptions): TrainOptions {
   return { ...opts, detector: opts.benignLabels.filter((b) => ds.labels.includes(b)).length === 1 };
 }
 
-export function crossValidate(ds: Dataset, options: TrainOptions): { report: EvaluationReport; attackProbability: Float32Array } {
+/** P(attack) for `rows`, each predicted by a model fitted on the other folds of `rows`. */
+function outOfFoldAttack(ds: Dataset, opts: TrainOptions, fo: ForestOptions, rows: number[], k: number, seed: number): Float32Array {
+  const labels = modelLabels(ds, opts);
+  const C = labels.length;
+  const benign = benignMask(labels, opts.benignLabels);
+  const fold = stratifiedFolds(Uint16Array.from(rows, (i) => ds.y[i]), ds.labels.length, k, seed);
+  const out = new Float32Array(rows.length);
+  for (let f = 0; f < k; f++) {
+    const train: number[] = [];
+    const test: number[] = [];
+    rows.forEach((i, j) => (fold[j] === f ? test : train).push(j));
+    if (test.length === 0 || train.length === 0) continue;
+    const model = fit(ds, opts, fo, Uint32Array.from(train, (j) => rows[j]));
+    const p = model.predict(gatherRows(ds, test.map((j) => rows[j])), test.length);
+    test.forEach((j, t) => {
+      let pb = 0;
+      for (let c = 0; c < C; c++) if (benign[c]) pb += p[t * C + c];
+      out[j] = 1 - pb;
+    });
+  }
+  return out;
+}
+
+/**
+ * The threshold with the best attack-vs-benign F1 among those that flag at most `maxBenign` of the
+ * benign rows (ties: the higher threshold, fewer false alarms); when none does, the one flagging fewest.
+ */
+export function chooseThreshold(pAttack: ArrayLike<number>, isAttack: ArrayLike<number | boolean>, maxBenign: number): number {
+  let best = 0.5, bestF1 = -1, fewest = 0.5, fewestFp = Infinity;
+  let benignRows = 0;
+  for (let i = 0; i < pAttack.length; i++) if (!isAttack[i]) benignRows++;
+  for (let t = 0.05; t < 0.9751; t += 0.025) {
+    const th = Math.round(t * 1000) / 1000;
+    let tp = 0, fp = 0, fn = 0;
+    for (let i = 0; i < pAttack.length; i++) {
+      const flagged = pAttack[i] >= th;
+      if (isAttack[i]) { if (flagged) tp++; else fn++; } else if (flagged) fp++;
+    }
+    const f1 = tp ? (2 * tp) / (2 * tp + fp + fn) : 0;
+    if (fp <= fewestFp) { fewestFp = fp; fewest = th; }
+    if (fp <= maxBenign * benignRows && f1 >= bestF1) { bestF1 = f1; best = th; }
+  }
+  return bestF1 < 0 ? fewest : best;
+}
+
+export function crossValidate(ds: Dataset, options: TrainOptions): { report: EvaluationReport; attackProbability: Float32Array; foldThresholds: number[] } {
   const opts = withDefaults(ds, options);
   const k = opts.folds ?? 5;
   const fo: ForestOptions = { ...defaultForestOptions, ...opts.forest };
@@ -142,24 +198,33 @@ export function crossValidate(ds: Dataset, options: TrainOptions): { report: Eva
   // dataset class index → model label index
   const toModel = ds.labels.map((l) => labels.indexOf(l));
   const benign = benignMask(labels, opts.benignLabels);
+  const isAttackClass = ds.labels.map((l) => !opts.benignLabels.includes(l));
   const fold = stratifiedFolds(ds.y, ds.labels.length, k, fo.seed);
   const pred = new Int32Array(ds.rows);
   const pAttack = new Float32Array(ds.rows);
+  const foldThresholds: number[] = [];
   for (let f = 0; f < k; f++) {
     const train: number[] = [];
     const test: number[] = [];
     for (let i = 0; i < ds.rows; i++) (fold[i] === f ? test : train).push(i);
     if (test.length === 0) continue;
+    let threshold = typeof opts.threshold === 'number' ? opts.threshold : 0.5;
+    if (opts.threshold === 'auto') {
+      // nested: the threshold comes from this fold's training rows alone
+      const inner = outOfFoldAttack(ds, opts, fo, train, opts.innerFolds ?? 3, fo.seed + 100 + f);
+      threshold = chooseThreshold(inner, train.map((i) => (isAttackClass[ds.y[i]] ? 1 : 0)), opts.maxBenignFlagged ?? 0.001);
+    }
+    foldThresholds.push(threshold);
     const model = fit(ds, opts, fo, Uint32Array.from(train));
     const p = model.predict(gatherRows(ds, test), test.length);
-    const verdicts = argmaxRows(p, test.length, C, benign, opts.threshold ?? 0.5);
+    const verdicts = argmaxRows(p, test.length, C, benign, threshold);
     test.forEach((i, j) => {
       pred[i] = verdicts[j];
       let pb = 0;
       for (let c = 0; c < C; c++) if (benign[c]) pb += p[j * C + c];
       pAttack[i] = 1 - pb;
     });
-    opts.log?.(`  fold ${f + 1}/${k}: ${train.length} train / ${test.length} held-out rows`);
+    opts.log?.(`  fold ${f + 1}/${k}: ${train.length} train / ${test.length} held-out rows, threshold ${threshold}`);
   }
   const yTrue = Int32Array.from(ds.y, (v) => toModel[v]);
   const report = evaluate(labels, opts.benignLabels, yTrue, pred);
@@ -171,7 +236,7 @@ export function crossValidate(ds: Dataset, options: TrainOptions): { report: Eva
       report.bySource![name] = evaluate(labels, opts.benignLabels, idx.map((i) => yTrue[i]), idx.map((i) => pred[i]));
     });
   }
-  return { report, attackProbability: pAttack };
+  return { report, attackProbability: pAttack, foldThresholds };
 }
 
 function benignMask(labels: string[], benignLabels: string[]): Uint8Array {
@@ -190,7 +255,8 @@ export function trainModel(ds: Dataset, options: TrainOptions): TrainResult {
   if (ds.labels.length < 2) throw new Error(`need at least two classes, got only "${ds.labels[0]}"`);
   benignMask(ds.labels, opts.benignLabels);
   const fo: ForestOptions = { ...defaultForestOptions, ...opts.forest };
-  const threshold = opts.threshold ?? 0.5;
+  let threshold = typeof opts.threshold === 'number' ? opts.threshold : 0.5;
+  let thresholdNote = '';
   let report: EvaluationReport | null = null;
   let reportText = '';
   let sweep = '';
@@ -198,11 +264,16 @@ export function trainModel(ds: Dataset, options: TrainOptions): TrainResult {
   const minClass = Math.min(...ds.labels.map((_, c) => ds.y.reduce((s, v) => s + (v === c ? 1 : 0), 0)));
   if (k > 1) {
     opts.log?.(`cross-validating (${k} stratified folds, seed ${fo.seed})`);
-    const cv = crossValidate(ds, { ...opts, threshold });
+    const cv = crossValidate(ds, opts);
     report = cv.report;
     sweep = thresholdSweep(ds, opts, cv.attackProbability);
-    reportText = formatReport(report, `${k}-fold stratified cross-validation, ${ds.rows} rows, ${ds.columns.length} features, ${opts.detector ? 'detector + attack-type forests' : 'forest'} of ${fo.trees} trees, threshold ${threshold}` +
-      (minClass < k ? ` (note: smallest class has ${minClass} rows, fewer than ${k} folds)` : '')) + `\n\n${sweep}`;
+    if (opts.threshold === 'auto') {
+      const attack = Array.from(ds.y, (v) => (opts.benignLabels.includes(ds.labels[v]) ? 0 : 1));
+      threshold = chooseThreshold(cv.attackProbability, attack, opts.maxBenignFlagged ?? 0.001);
+      thresholdNote = `nested threshold choice (best F1 with ≤ ${((opts.maxBenignFlagged ?? 0.001) * 100).toFixed(2)} % benign flagged, inner ${opts.innerFolds ?? 3}-fold CV on each outer fold's training rows): outer-fold thresholds ${cv.foldThresholds.join(', ')}; the final model's threshold ${threshold} is chosen the same way on all held-out predictions`;
+    }
+    reportText = formatReport(report, `${k}-fold stratified cross-validation, ${ds.rows} rows, ${ds.columns.length} features, ${opts.detector ? 'detector + attack-type forests' : 'forest'} of ${fo.trees} trees, ${opts.threshold === 'auto' ? 'threshold auto (nested)' : `threshold ${threshold}`}, min samples per leaf ${fo.minSamplesLeaf}` +
+      (minClass < k ? ` (note: smallest class has ${minClass} rows, fewer than ${k} folds)` : '')) + (thresholdNote ? `\n${thresholdNote}` : '') + `\n\n${sweep}`;
   }
   const t0 = process.hrtime.bigint();
   const model = fit(ds, opts, fo);
@@ -228,7 +299,7 @@ export function trainModel(ds: Dataset, options: TrainOptions): TrainResult {
     provenance: {
       trainer: opts.detector ? 'deepmad histogram random forests (detector + attack type)' : 'deepmad histogram random forest',
       sourceWeights: opts.sourceWeights ?? null,
-      forest: { trees: fo.trees, maxDepth: fo.maxDepth, maxFeatures: fo.maxFeatures ?? Math.round(Math.sqrt(ds.columns.length)), bootstrap: fo.bootstrap, classWeight: fo.classWeight ?? null, seed: fo.seed },
+      forest: { trees: fo.trees, maxDepth: fo.maxDepth, minSamplesLeaf: fo.minSamplesLeaf, maxFeatures: fo.maxFeatures ?? Math.round(Math.sqrt(ds.columns.length)), bootstrap: fo.bootstrap, classWeight: fo.classWeight ?? null, seed: fo.seed },
       rows: ds.rows,
       classCounts: Object.fromEntries(ds.labels.map((l, c) => [l, ds.y.reduce((s, v) => s + (v === c ? 1 : 0), 0)])),
       ...opts.provenance,

@@ -10,7 +10,7 @@ import { evaluate, stratifiedFolds } from '../../lib/ml/metrics.js';
 import { Random } from '../../lib/ml/random.js';
 import { trainForest, predictProba } from '../../lib/ml/forest.js';
 import { forestToOnnx } from '../../lib/ml/export-forest.js';
-import { trainModel } from '../../lib/ml/train.js';
+import { chooseThreshold, crossValidate, trainModel } from '../../lib/ml/train.js';
 import { loadCsvDataset, type Dataset } from '../../lib/ml/dataset.js';
 import { OrtSession } from '../../lib/ml/ort-session.js';
 
@@ -109,6 +109,22 @@ describe('histogram random forest', () => {
     await s.release();
     const p = r.probabilities.data as Float32Array;
     for (let i = 0; i < 60; i++) assert.ok(Math.abs(p[i * 3] + p[i * 3 + 1] + p[i * 3 + 2] - 1) < 1e-5);
+  });
+
+  it('threshold auto: best F1 within the benign-flagged budget (ties → higher), chosen by nested CV', () => {
+    const isAttack = [0, 0, 0, 1, 1, 1];
+    assert.equal(chooseThreshold([0.1, 0.3, 0.62, 0.65, 0.9, 0.95], isAttack, 0), 0.65);
+    assert.equal(chooseThreshold([0.1, 0.3, 0.62, 0.5, 0.9, 0.95], isAttack, 0), 0.9);
+    assert.equal(chooseThreshold([0.1, 0.3, 0.62, 0.5, 0.9, 0.95], isAttack, 1 / 3), 0.5);
+    assert.equal(chooseThreshold([0.99, 0.3, 0.62, 0.5, 0.9, 0.95], isAttack, 0), 0.975); // nothing fits: fewest false alarms
+    const ds = synthetic(600, 4);
+    const opts = { benignLabels: ['BENIGN'], profile: 'improved', detector: true, folds: 3, threshold: 'auto' as const, maxBenignFlagged: 0.01, forest: { trees: 8 } };
+    const res = trainModel(ds, opts);
+    const cv = crossValidate(ds, opts);
+    assert.equal(cv.foldThresholds.length, 3);
+    assert.equal(res.card.threshold, chooseThreshold(cv.attackProbability, Array.from(ds.y, (v) => (v === 0 ? 0 : 1)), 0.01));
+    assert.match(res.reportText, new RegExp(`outer-fold thresholds ${cv.foldThresholds.join(', ')}; the final model's threshold ${res.card.threshold} `));
+    assert.deepEqual(Buffer.from(trainModel(ds, opts).onnx), Buffer.from(res.onnx)); // deterministic
   });
 
   it('refuses data without the benign label or with a single class', () => {
