@@ -93,7 +93,9 @@ export = function register(RED: NodeAPI) {
       node.status({ fill: 'yellow', shape: 'ring', text: `${c.name}: ready` });
     })().catch((err: Error) => {
       loadError = err;
-      node.status({ fill: 'red', shape: 'ring', text: shortText(err.message) });
+      // a missing model (e.g. the user's own MNAD-DNN.h5 not copied yet): the status keeps the file name, which a long path would cut off
+      const missing = /^model file not found: (.+)$/.exec(err.message);
+      node.status({ fill: 'red', shape: 'ring', text: missing ? shortText(`model file not found: ${path.basename(missing[1])}`) : shortText(err.message) });
       node.error(err);
     });
 
