@@ -22,8 +22,12 @@
  *    that list, then segfaults).
  * Neither can be fixed from JavaScript, so no Cap that open() was called on may ever be collected.
  * A closed handle costs ~5 kB; a failed open also leaks libpcap's own handle (it is never
- * pcap_close()d by cap, whatever we do), so setup errors are worth avoiding but are not fatal.
+ * pcap_close()d by cap, whatever we do). With a filter that leak is the activated capture itself
+ * (its kernel ring of `bufferSize` bytes, ~20 MB at the default, and an open packet socket), so a
+ * filter is first tried in a short-lived child process (probeFilter) and only opened here once it
+ * compiled there.
  */
+import { spawnSync } from 'node:child_process';
 import { allocBatch } from './batch-alloc.js';
 import { CaptureSetupError, capMissingHint, libpcapPermissionHint } from './capture-errors.js';
 import { decodeFrame } from './decode.js';
@@ -155,6 +159,34 @@ export function classifyLibpcapError(message: string, iface: string): CaptureSet
   return new CaptureSetupError('CAPTURE_FAILED', `libpcap could not open "${iface}": ${message}`, '', message);
 }
 
+// Run by probeFilter in a child: open with a small buffer, report the error text (if any), exit.
+const PROBE_SCRIPT = `const [capPath, iface, filter] = process.argv.slice(1);
+let error = '';
+try { new (require(capPath).Cap)().open(iface, filter, 65536, Buffer.alloc(64)); } catch (e) { error = String(e && e.message); }
+process.stdout.write(JSON.stringify({ error }));
+process.exit(0);`;
+
+/**
+ * The libpcap error a filter would raise on `iface`, found in a throwaway process so that the handle
+ * cap leaks on failure dies with it; '' when it opens, undefined when the probe itself could not run.
+ */
+export function probeFilter(iface: string, filter: string): string | undefined {
+  let capPath: string;
+  try {
+    capPath = require.resolve('cap');
+  } catch {
+    return undefined;
+  }
+  const r = spawnSync(process.execPath, ['-e', PROBE_SCRIPT, capPath, iface, filter], { encoding: 'utf8', timeout: 15000, windowsHide: true });
+  if (r.status !== 0 || typeof r.stdout !== 'string') return undefined;
+  try {
+    const out = JSON.parse(r.stdout) as { error?: unknown };
+    return typeof out.error === 'string' ? out.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Microseconds since the epoch from the monotonic high-resolution clock. */
 function nowUs(): number {
   return (performance.timeOrigin + performance.now()) * 1000;
@@ -184,6 +216,11 @@ export class LibpcapCapture {
     this.batchSize = options.batchSize ? positiveInt(options.batchSize, 'batch size', 1 << 20) : 1024;
     const flushMs = options.flushMs ? positiveInt(options.flushMs, 'flush interval', 60000) : 250;
     const { Cap } = loadCap();
+    const filter = options.filter?.trim() ?? '';
+    if (filter !== '') {
+      const probeError = probeFilter(iface, filter);
+      if (probeError) throw classifyLibpcapError(probeError, iface);
+    }
     this.cap = new Cap();
     // Retained before open(): a failed open leaves a handle whose destructor would segfault.
     retainedHandles.push(this.cap);
@@ -192,7 +229,7 @@ export class LibpcapCapture {
     this.buffer = Buffer.alloc(snaplen);
     let word: string;
     try {
-      word = this.cap.open(iface, options.filter?.trim() ?? '', bufferSize, this.buffer);
+      word = this.cap.open(iface, filter, bufferSize, this.buffer);
     } catch (err) {
       // Never close() a failed handle: cap would uv_poll_stop an uninitialised poll handle.
       this.closed = true;

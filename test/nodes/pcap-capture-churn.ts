@@ -4,6 +4,7 @@
 // moments cap 0.2.1's native handles crash if they were collected. Prints one JSON line of results.
 // Run as: node --expose-gc --import tsx pcap-capture-churn.ts <cycles> [capture module path]
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 import type { PacketBatch } from '../../lib/capture/packet-batch.js';
 
 type Lib = typeof import('../../lib/capture/live-libpcap.js');
@@ -19,6 +20,18 @@ async function main(): Promise<void> {
   const sender = dgram.createSocket('udp4');
   const send = (n: number) => Promise.all(Array.from({ length: n }, () => new Promise((r) => sender.send(Buffer.alloc(32), port, '127.0.0.1', r))));
 
+  // This process's open packet (libpcap) sockets: its socket fds whose inode /proc/net/packet lists.
+  const packetSockets = () => {
+    const inodes = new Set(fs.readFileSync('/proc/net/packet', 'utf8').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/).at(-1)));
+    return fs.readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return inodes.has(/^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/self/fd/${fd}`))?.[1]);
+      } catch {
+        return false;
+      }
+    }).length;
+  };
+  const socketsBefore = packetSockets();
   const errors: string[] = [];
   const received: number[] = [];
   const closedUnderLoad: number[] = [];
@@ -50,6 +63,8 @@ async function main(): Promise<void> {
     closedUnderLoad.push(s.complete ? 1 : 0);
     await burst;
   }
+  await new Promise((r) => setTimeout(r, 50));
+  const leakedPacketSockets = packetSockets() - socketsBefore;
   sender.close();
   receiver.close();
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -62,7 +77,7 @@ async function main(): Promise<void> {
   const report = process.report.getReport() as unknown as { libuv: Array<{ type: string }> };
   const pollHandles = report.libuv.filter((h) => h.type === 'poll').length;
   const retained = 'retainedHandleCount' in lib ? (lib as { retainedHandleCount(): number }).retainedHandleCount() : -1;
-  process.stdout.write(JSON.stringify({ errors, received, closedUnderLoad, pollHandles, retained, junk: junk.length }) + '\n');
+  process.stdout.write(JSON.stringify({ errors, received, closedUnderLoad, pollHandles, retained, leakedPacketSockets, junk: junk.length }) + '\n');
 }
 
 main().catch((err) => {
