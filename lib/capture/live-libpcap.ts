@@ -177,7 +177,10 @@ export function probeFilter(iface: string, filter: string): string | undefined {
   } catch {
     return undefined;
   }
-  const r = spawnSync(process.execPath, ['-e', PROBE_SCRIPT, capPath, iface, filter], { encoding: 'utf8', timeout: 15000, windowsHide: true });
+  const r = spawnSync(process.execPath, ['-e', PROBE_SCRIPT, capPath, iface, filter], {
+    encoding: 'utf8', timeout: 15000, windowsHide: true,
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, // Node-RED inside Electron: run the script, not the app
+  });
   if (r.status !== 0 || typeof r.stdout !== 'string') return undefined;
   try {
     const out = JSON.parse(r.stdout) as { error?: unknown };
