@@ -125,11 +125,26 @@ function scratchFromColumns(fc: FlowColumns, keys: readonly string[]): Float64Ar
   const V = fc.values;
   const idx = Int32Array.from(keys, (k) => fc.columns.indexOf(k));
   if (C === c && idx.every((j, i) => j === i)) { m.set(V.subarray(0, rows * c)); return m; }
-  // Row by row: both matrices are read and written in memory order.
+  // Wanted columns mostly come in runs of adjacent source columns (a few identity columns dropped):
+  // copy run by run, row by row, so both matrices are read and written in memory order.
+  const runs: number[] = []; // triples: source column, target column, length
+  for (let i = 0; i < c;) {
+    if (idx[i] < 0) { i++; continue; }
+    let len = 1;
+    while (i + len < c && idx[i + len] === idx[i] + len) len++;
+    runs.push(idx[i], i, len);
+    i += len;
+  }
+  const R = Int32Array.from(runs);
   for (let r = 0; r < rows; r++) {
     const src = r * C;
     const dst = r * c;
-    for (let i = 0; i < c; i++) { const j = idx[i]; m[dst + i] = j >= 0 ? V[src + j] : NaN; }
+    for (let k = 0; k < R.length; k += 3) {
+      const s0 = src + R[k];
+      const d0 = dst + R[k + 1];
+      const len = R[k + 2];
+      for (let x = 0; x < len; x++) m[d0 + x] = V[s0 + x];
+    }
   }
   for (let i = 0; i < c; i++) {
     if (idx[i] >= 0) continue;
