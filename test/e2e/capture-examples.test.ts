@@ -105,7 +105,9 @@ describe('capture examples in a real Node-RED runtime', () => {
 
     it('"dumpcap capture - live packets": start/stop; eof counts what was captured; no dumpcap left', async () => {
       await deploy(example('dumpcap capture - live packets'));
-      assert.deepEqual(w.statusOf('dmx-dumpcap-dc'), { text: 'idle: send "start"', fill: 'yellow', shape: 'ring' });
+      // the status arrives over the editor websocket shortly after deploy: wait for it, then check it exactly
+      const idle = await w.until(() => w.statusOf('dmx-dumpcap-dc'), 10000, 'dumpcap idle status');
+      assert.deepEqual(idle, { text: 'idle: send "start"', fill: 'yellow', shape: 'ring' });
       await startTrafficStop('dmx-dumpcap', 'dmx-dumpcap-dc');
       const eof = await w.until(() => w.debugOf('dmx-dumpcap-eof')[0], 15000, 'capture stopped message');
       // lo also carries the editor's own websocket traffic, so at least our 5 connections × ≥ 7 packets

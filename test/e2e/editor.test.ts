@@ -113,7 +113,7 @@ describe('Node-RED editor in headless Chromium', { skip: skip && `skipped: ${ski
       const RED = (window as any).RED;
       RED.editor.edit(RED.nodes.filterNodes({ type: 'deepmad-dumpcap' })[0]);
     });
-    await ed.page.waitForSelector('#deepmad-dumpcap-iface-list option[value="lo"]', { state: 'attached', timeout: 10000 });
+    await ed.page.waitForSelector('#deepmad-dumpcap-iface-list option[value="lo"]', { state: 'attached', timeout: 30000 });
     const options = await ed.page.$$eval('#deepmad-dumpcap-iface-list option', (os) => os.map((o) => (o as HTMLOptionElement).value));
     assert.ok(options.includes('lo') && options.includes('any'), options.join(','));
     assert.match(await ed.page.textContent('#deepmad-dumpcap-iface-hint') ?? '', /\blo\b.*\(from .*dumpcap -D\)/);
