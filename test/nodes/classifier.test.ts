@@ -102,6 +102,33 @@ describe('deepmad-classifier', () => {
     }
   });
 
+  it('builds the output objects of a large batch 256 flows per event-loop turn', async () => {
+    await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', model: modelPath, wires: [['benign'], ['bad']] }, helperNode('benign'), helperNode('bad')]);
+    const c1 = h.getNode('c1');
+    await recordStatus(c1).waitFor((s) => s.text === 'node-test-forest: ready');
+    // 'Flow ID' is no model column: only copying a flow into its output object reads it
+    let turn = 0;
+    let spinning = true;
+    const spin = (): void => { turn++; if (spinning) setImmediate(spin); };
+    setImmediate(spin);
+    const copiesPerTurn = new Map<number, number>();
+    const flows = Array.from({ length: 1000 }, (_, i) => {
+      const f: Flow = { ...wikiFlows[i % wikiFlows.length] };
+      const id = f['Flow ID'];
+      delete f['Flow ID'];
+      Object.defineProperty(f, 'Flow ID', { enumerable: true, get: () => { copiesPerTurn.set(turn, (copiesPerTurn.get(turn) ?? 0) + 1); return id; } });
+      return f;
+    });
+    const good = nextMessage(h.getNode('benign'));
+    c1.receive({ topic: 'deepmad/flows', payload: flows });
+    const m = await good;
+    spinning = false;
+    assert.equal(m.payload.length, 1000);
+    assert.equal(m.payload[999]['Flow ID'], wikiFlows[999 % wikiFlows.length]['Flow ID']);
+    assert.equal([...copiesPerTurn.values()].reduce((a, b) => a + b, 0), 1000);
+    assert.deepEqual([...copiesPerTurn.values()], [256, 256, 256, 232]);
+  });
+
   it('a single flow object comes out as a single object on the matching output', async () => {
     await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', model: modelPath, wires: [['benign'], ['bad']] }, helperNode('benign'), helperNode('bad')]);
     const bad = nextMessage(h.getNode('bad'));
