@@ -1,37 +1,13 @@
 /**
  * Small pieces shared by the capture and pcap-in node wrappers: the part of the Node-RED API they
- * use (Node-RED ships no TypeScript types), config parsing, status texts and error reporting.
+ * use (types in node-red-api.ts), config parsing, status texts and error reporting.
  */
 import { CaptureSetupError } from '../lib/capture/capture-errors.js';
 
-export type Msg = Record<string, any>;
-export interface NodeStatus { fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey'; shape?: 'ring' | 'dot'; text?: string }
-export type Send = (msg: Msg | Array<Msg | Msg[] | null>) => void;
-export type Done = (err?: Error) => void;
-
-export interface RedNode {
-  id: string;
-  name?: string;
-  on(event: 'input', cb: (msg: Msg, send: Send, done: Done) => void): void;
-  on(event: 'close', cb: (removed: boolean, done: () => void) => void): void;
-  send(msg: Msg | Array<Msg | Msg[] | null>): void;
-  status(s: NodeStatus | Record<string, never>): void;
-  log(s: string): void;
-  warn(s: unknown): void;
-  error(e: unknown, msg?: Msg): void;
-}
+import type { NodeAPI, NodeStatus } from './node-red-api.js';
+export type { Msg, NodeStatus, Send, Done, RedNode, NodeAPI } from './node-red-api.js';
 
 type Handler = (req: { query: Record<string, string | undefined> }, res: { json(v: unknown): void; status(n: number): { json(v: unknown): void } }) => void;
-export interface NodeAPI {
-  nodes: {
-    createNode(node: object, config: object): void;
-    registerType(type: string, ctor: unknown, opts?: object): void;
-  };
-  settings: Record<string, any>;
-  httpAdmin?: { get(path: string, ...handlers: unknown[]): void };
-  auth?: { needsPermission(p: string): unknown };
-  _?: (key: string, subs?: object) => string;
-}
 
 /** A number from an editor field ('' / undefined → `fallback`); rejects junk with a clear message. */
 export function numberField(value: unknown, what: string, fallback: number | undefined, opts: { min?: number; integer?: boolean } = {}): number | undefined {

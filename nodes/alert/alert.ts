@@ -10,27 +10,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { AlertDigest, AlertEngine, DigestSummary, EveAlert, JsonlLog, alertMessage, digestEmailMessage, haDiscoveryMessages, haStateMessages } from '../../lib/alerts/index.js';
+import type { Msg, Send, RedNode, NodeAPI } from '../node-red-api.js';
 
 interface NodeStatusSpec { fill?: string; shape?: string; text?: string }
-type Msg = Record<string, any>;
-type Send = (msgs: Array<Msg | Msg[] | null>) => void;
-interface RedNode {
-  id: string;
-  name?: string;
-  on(event: 'input', cb: (msg: Msg, send: Send, done: (err?: Error) => void) => void): void;
-  on(event: 'close', cb: (removed: boolean, done: () => void) => void): void;
-  send(msgs: Array<Msg | Msg[] | null>): void;
-  status(s: NodeStatusSpec): void;
-  log(s: string): void;
-  warn(s: unknown): void;
-  error(e: unknown, msg?: Msg): void;
-}
-interface NodeAPI {
-  nodes: { createNode(node: object, config: object): void; registerType(type: string, ctor: unknown, opts?: object): void };
-  settings: Record<string, any>;
-  version(): string;
-  util: { getSetting?(node: unknown, name: string): unknown };
-}
 
 interface AlertNodeConfig {
   name?: string;

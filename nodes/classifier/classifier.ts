@@ -6,22 +6,8 @@
  */
 import path from 'node:path';
 import type { Classifier, FlowInput, Verdict } from '../../lib/ml/classifier.js';
+import type { Msg, Send, Done, RedNode, NodeAPI } from '../node-red-api.js';
 
-type Msg = Record<string, any>;
-type Send = (msg: Msg | Array<Msg | null>) => void;
-type Done = (err?: Error) => void;
-interface RedNode {
-  id: string;
-  on(event: 'input', cb: (msg: Msg, send: Send, done: Done) => void): void;
-  on(event: 'close', cb: (removed: boolean, done: () => void) => void): void;
-  status(s: { fill?: string; shape?: string; text?: string }): void;
-  error(e: unknown, msg?: Msg): void;
-  warn(e: unknown): void;
-}
-interface NodeAPI {
-  nodes: { createNode(node: object, config: object): void; registerType(type: string, ctor: unknown): void };
-  settings?: { userDir?: string };
-}
 
 interface ClassifierConfig {
   name?: string;

@@ -13,23 +13,8 @@ import { fastFlowObjects } from './flow-objects.js';
 import { FlowColumnsBuilder, type FlowColumns } from '../../lib/normalize/flow-columns.js';
 import { getProfile } from '../../lib/flow/profiles/index.js';
 import type { FlowProfile } from '../../lib/flow/profile.js';
+import type { Msg, Send, Done, RedNode, NodeAPI } from '../node-red-api.js';
 
-type Msg = Record<string, any>;
-type Send = (msg: Msg | Array<Msg | Msg[] | null>) => void;
-type Done = (err?: Error) => void;
-interface RedNode {
-  id: string;
-  on(event: 'input', cb: (msg: Msg, send: Send, done: Done) => void): void;
-  on(event: 'close', cb: (removed: boolean, done: () => void) => void): void;
-  send(msg: Msg | Array<Msg | Msg[] | null>): void;
-  status(s: { fill?: string; shape?: string; text?: string }): void;
-  error(e: unknown, msg?: Msg): void;
-  warn(e: unknown): void;
-}
-interface NodeAPI {
-  nodes: { createNode(node: object, config: object): void; registerType(type: string, ctor: unknown): void };
-  settings: { userDir?: string };
-}
 
 interface FlowmeterConfig {
   name?: string;

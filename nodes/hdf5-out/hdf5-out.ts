@@ -6,22 +6,8 @@
 import path from 'node:path';
 import type { Hdf5FileSummary, Hdf5RowWriter } from '../../lib/hdf5/writer.js';
 import { isNormalizedBatch } from '../../lib/normalize/rows.js';
+import type { Msg, Send, Done, RedNode, NodeAPI } from '../node-red-api.js';
 
-type Msg = Record<string, any>;
-type Send = (msg: Msg | Array<Msg | null> | Array<Msg[]>) => void;
-type Done = (err?: Error) => void;
-interface RedNode {
-  id: string;
-  on(event: 'input', cb: (msg: Msg, send: Send, done: Done) => void): void;
-  on(event: 'close', cb: (removed: boolean, done: () => void) => void): void;
-  send(msg: Msg | Array<Msg | null> | Array<Msg[]>): void;
-  status(s: { fill?: string; shape?: string; text?: string }): void;
-  error(e: unknown, msg?: Msg): void;
-}
-interface NodeAPI {
-  nodes: { createNode(node: object, config: object): void; registerType(type: string, ctor: unknown): void };
-  settings: { userDir?: string };
-}
 
 interface Hdf5OutConfig {
   name?: string;

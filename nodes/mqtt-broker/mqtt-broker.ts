@@ -3,15 +3,7 @@
  * default IDS flow publishes alerts without any external service. Loopback only by default.
  */
 import type { EmbeddedBroker } from '../../lib/alerts/mqtt-broker.js';
-
-type Msg = Record<string, any>;
-interface RedNode {
-  on(event: 'close', cb: (removed: boolean, done: () => void) => void): void;
-  status(s: { fill?: string; shape?: string; text?: string }): void;
-  log(s: string): void;
-  error(e: unknown, msg?: Msg): void;
-}
-interface NodeAPI { nodes: { createNode(node: object, config: object): void; registerType(type: string, ctor: unknown): void } }
+import type { NodeAPI, RedNode } from '../node-red-api.js';
 
 export = function register(RED: NodeAPI) {
   function DeepmadMqttBrokerNode(this: RedNode, config: { port?: string | number; host?: string }) {
