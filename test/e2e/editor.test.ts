@@ -84,8 +84,19 @@ describe('Node-RED editor in headless Chromium', { skip: skip && `skipped: ${ski
       const mark = rt.output.length;
       const before = ed.errors.length;
       try {
-        await ed.importExample(packageName, name);
-        await ed.deploy();
+        try {
+          await ed.importExample(packageName, name);
+          await ed.deploy();
+        } catch (err) {
+          // A UI action can time out when the suite's other tests load both cores (seen once in a full
+          // run, never alone): start over from an empty workspace once; a second failure is reported.
+          console.log(`# retrying example "${name}" after: ${(err as Error).message.split('\n')[0]}`);
+          await rt.request('POST', '/flows', [], { 'Node-RED-Deployment-Type': 'full' });
+          await ed.page.reload({ waitUntil: 'domcontentloaded' });
+          await ed.page.waitForSelector('.red-ui-palette-node');
+          await ed.importExample(packageName, name);
+          await ed.deploy();
+        }
         const expected = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', `${name}.json`), 'utf8')) as Array<Record<string, unknown>>;
         const deployed = (await rt.request('GET', '/flows')).body as unknown[];
         // the editor gives imported nodes new ids; the count is what must match (+ the editor's default tab)
