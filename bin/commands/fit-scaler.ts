@@ -1,10 +1,10 @@
 /** deepmad fit-scaler — fits the min-max uint8 scaler (lib/normalize/scaler.ts) over flow CSVs or HDF5 files. */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../deepmad.js';
 import { chooseFeatureColumns, columnKey } from '../../lib/normalize/columns.js';
 import { finishFit, fitScalerFromCsv } from '../../lib/normalize/fit.js';
 import { MinMaxAccumulator, saveScaler } from '../../lib/normalize/scaler.js';
+import { expandDataFiles } from '../util/data-files.js';
 
 const usage = `deepmad fit-scaler <flows.csv|flows.h5|dir> [...] -o scaler.json
   [--columns "col,col,…"] [--drop "col,…"] [--keep-identity] [--profile NAME] [--non-finite zero|clamp]
@@ -42,19 +42,6 @@ function parse(argv: string[]): Args {
   return a;
 }
 
-function expand(inputs: string[]): string[] {
-  const out: string[] = [];
-  for (const p of inputs) {
-    if (!fs.existsSync(p)) throw new Error(`no such file or directory: ${p}`);
-    if (fs.statSync(p).isDirectory()) {
-      const files = fs.readdirSync(p).filter((f) => /\.(csv|h5|hdf5)$/i.test(f)).sort().map((f) => path.join(p, f));
-      if (files.length === 0) throw new Error(`${p}: no .csv or .h5 files`);
-      out.push(...files);
-    } else out.push(p);
-  }
-  return out;
-}
-
 const isH5 = (f: string) => /\.(h5|hdf5)$/i.test(f);
 
 export const command: Command = {
@@ -66,7 +53,7 @@ export const command: Command = {
       console.error(`usage: ${usage}`);
       return 2;
     }
-    const files = expand(a.inputs);
+    const files = expandDataFiles(a.inputs);
     const choice = { columns: a.columns, drop: a.drop, keepIdentity: a.keepIdentity };
     let acc: MinMaxAccumulator | undefined;
     for (const f of files) {

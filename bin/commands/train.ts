@@ -1,11 +1,11 @@
 /** deepmad train — trains a histogram random forest on labelled flows and writes ONNX + card + CV report. */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../deepmad.js';
 import { parseArgs, one, num, list } from '../../lib/ml/cli-args.js';
 import { concatDatasets, loadCsvDataset, type Dataset } from '../../lib/ml/dataset.js';
 import { trainModel, writeModel } from '../../lib/ml/train.js';
 import type { Preprocessing } from '../../lib/ml/card.js';
+import { expandDataFiles } from '../util/data-files.js';
 
 const usage = `deepmad train --data <csv|h5|dir ...> [--label-column Label] [--benign BENIGN[,…]] [--profile improved] -o model.onnx
   [--trees 100] [--max-depth 40] [--max-features N] [--min-samples-leaf 1] [--seed 1] [--folds 5]
@@ -24,19 +24,6 @@ With one benign label (the usual case) two forests are trained into one ONNX gra
 detector that makes the decision and an attack-type forest (attack rows only) that names the attack
 (--detector forces it); --flat trains one multi-class forest instead.`;
 
-function expand(inputs: string[]): string[] {
-  const out: string[] = [];
-  for (const p of inputs) {
-    if (!fs.existsSync(p)) throw new Error(`no such file or directory: ${p}`);
-    if (fs.statSync(p).isDirectory()) {
-      const files = fs.readdirSync(p).filter((f) => /\.(csv|h5|hdf5)$/i.test(f)).sort().map((f) => path.join(p, f));
-      if (files.length === 0) throw new Error(`${p}: no .csv or .h5 files`);
-      out.push(...files);
-    } else out.push(p);
-  }
-  return out;
-}
-
 export const command: Command = {
   summary: 'train a flow classifier (histogram random forest → ONNX + model card + CV report)',
   usage,
@@ -46,7 +33,7 @@ export const command: Command = {
       flags: ['detector', 'flat'],
       aliases: { '-o': 'out' },
     });
-    const data = expand([...(a.values.get('data') ?? []), ...a.positionals]);
+    const data = expandDataFiles([...(a.values.get('data') ?? []), ...a.positionals]);
     const out = one(a, 'out');
     if (data.length === 0 || !out) {
       console.error(`usage: ${usage}`);
