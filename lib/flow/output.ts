@@ -87,6 +87,26 @@ export function flowIdentity(b: FlowBatch, r: number): FlowIdentity {
   };
 }
 
+/** A FlowIdentity to refill row after row with fillFlowIdentity (no views or object per flow). */
+export function reusableFlowIdentity(): FlowIdentity {
+  return { srcIp: '', dstIp: '', srcPort: 0, dstPort: 0, protocol: 0, srcWords: new Uint32Array(4), dstWords: new Uint32Array(4), ipVersion: 4 };
+}
+
+/** Overwrites `ident` (from reusableFlowIdentity) with row r's identity: flowIdentity without allocation. */
+export function fillFlowIdentity(ident: FlowIdentity, b: FlowBatch, r: number): void {
+  const v = b.ipVersion[r];
+  const w = r * 4;
+  const sw = ident.srcWords as Uint32Array;
+  const dw = ident.dstWords as Uint32Array;
+  for (let k = 0; k < 4; k++) { sw[k] = b.srcAddr[w + k]; dw[k] = b.dstAddr[w + k]; }
+  ident.srcIp = formatIp(b.srcAddr, w, v);
+  ident.dstIp = formatIp(b.dstAddr, w, v);
+  ident.srcPort = b.srcPort[r];
+  ident.dstPort = b.dstPort[r];
+  ident.protocol = b.protocol[r];
+  ident.ipVersion = v;
+}
+
 function featureGetter(b: FlowBatch, r: number): (name: string) => number {
   return (name) => b.features[r * NUM_FEATURES + featureIndex(name)];
 }

@@ -13,7 +13,7 @@
 import { featureIndex, NUM_FEATURES } from '../flow/features.js';
 import { END_REASON_NAMES, allocFlowBatch, type FlowBatch } from '../flow/flow-batch.js';
 import { formatIp, timestampIso } from '../flow/format.js';
-import { toObjects } from '../flow/output.js';
+import { fillFlowIdentity, reusableFlowIdentity, toObjects } from '../flow/output.js';
 import type { FlowIdentity, FlowProfile } from '../flow/profile.js';
 import type { FlowRecord } from './columns.js';
 
@@ -356,25 +356,13 @@ export class FlowColumnsBuilder {
     const list = plan.identColumns ? plan.text.filter((t) => t.kind === T_CONST) : plan.text;
     const needId = list.some((t) => t.kind === T_FLOW_ID || t.kind === T_SRC_IP || t.kind === T_DST_IP);
     // One identity object reused for every row (formatFlowId takes a FlowIdentity).
-    const srcWords = new Uint32Array(4);
-    const dstWords = new Uint32Array(4);
-    const ident: FlowIdentity = { srcIp: '', dstIp: '', srcPort: 0, dstPort: 0, protocol: 0, srcWords, dstWords, ipVersion: 4 };
+    const ident = reusableFlowIdentity();
     const cols = list.map((t) => this.text[t.name]);
     const ends = this.includeEndReason ? this.text['Flow End'] : null;
     for (let k = 0; k < n; k++) {
       const r = from + k;
       const at = this.rows + k;
-      if (needId) {
-        const v = b.ipVersion[r];
-        const w = r * 4;
-        for (let j = 0; j < 4; j++) { srcWords[j] = b.srcAddr[w + j]; dstWords[j] = b.dstAddr[w + j]; }
-        ident.srcIp = formatIp(b.srcAddr, w, v);
-        ident.dstIp = formatIp(b.dstAddr, w, v);
-        ident.srcPort = b.srcPort[r];
-        ident.dstPort = b.dstPort[r];
-        ident.protocol = b.protocol[r];
-        ident.ipVersion = v;
-      }
+      if (needId) fillFlowIdentity(ident, b, r);
       for (let j = 0; j < cols.length; j++) {
         const t = list[j];
         cols[j][at] = t.kind === T_FLOW_ID ? p.formatFlowId(ident) : t.kind === T_SRC_IP ? ident.srcIp : t.kind === T_DST_IP ? ident.dstIp
