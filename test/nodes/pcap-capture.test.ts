@@ -7,7 +7,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import { catchNode, collect, errorCalls, helperNode, recordStatus, tab, useNodeRedHelper, type Msg } from '../support/node-helper.js';
-import { capSkipReason, countTcp, makeRequests, startHttpServer, type LoopbackServer } from '../support/traffic.js';
+import { assertLoopbackHttpFlows, capSkipReason, countTcp, makeRequests, startHttpServer, type LoopbackServer } from '../support/traffic.js';
 
 const liveSkip = capSkipReason();
 const REQUESTS = 5;
@@ -123,18 +123,7 @@ describe('deepmad-pcap-capture', () => {
       const got = collect(h.getNode('out'), (m) => m.topic === 'deepmad/eof', 20000);
       h.getNode('pc').receive({ payload: 'stop' });
       const flows = (await got).filter((m) => m.topic === 'deepmad/flows').flatMap((m) => (Array.isArray(m.payload) ? m.payload : [m.payload]));
-      assert.equal(flows.length, REQUESTS);
-      for (const f of flows) {
-        assert.equal(f['Src IP'], '127.0.0.1');
-        assert.equal(f['Dst IP'], '127.0.0.1');
-        assert.equal(f['Dst Port'], server.port);
-        assert.equal(f.Protocol, 6);
-        // Both ends are 127.0.0.1, and the CIC tools class a packet forward iff its source IP is the
-        // flow's source IP (../shared/spec/flow-features.md §3.1): on loopback every packet is forward.
-        assert.equal(f['Total Bwd packets'], 0);
-        assert.ok(f['Total Fwd Packet'] >= 7, `a whole HTTP connection (got ${f['Total Fwd Packet']} packets)`);
-      }
-      assert.equal(new Set(flows.map((f) => f['Src Port'])).size, REQUESTS, 'one flow per client port');
+      assertLoopbackHttpFlows(flows, server.port, REQUESTS);
     });
 
     it('redeploys with a bad filter, a missing interface and a live capture under traffic, then a GC: no crash', async () => {

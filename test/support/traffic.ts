@@ -3,6 +3,7 @@
  * connection (Connection: close), so the capture must contain exactly N client SYNs to the port.
  * Also the "can we capture here?" checks tests use to skip with a clear reason.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -90,4 +91,23 @@ export function capSkipReason(): string | undefined {
   }
   if (process.getuid?.() !== 0 && !process.env.DEEPMAD_LIVE_CAPTURE) return 'libpcap capture needs root or CAP_NET_RAW (set DEEPMAD_LIVE_CAPTURE=1 when granted)';
   return undefined;
+}
+
+/**
+ * Checks the flows a live capture → flowmeter run made of `n` HTTP connections to `port` on lo:
+ * exactly one improved-profile flow per connection, client → server, every packet forward.
+ */
+export function assertLoopbackHttpFlows(flows: ReadonlyArray<Record<string, any>>, port: number, n: number): void {
+  assert.equal(flows.length, n);
+  for (const f of flows) {
+    assert.equal(f['Src IP'], '127.0.0.1');
+    assert.equal(f['Dst IP'], '127.0.0.1');
+    assert.equal(f['Dst Port'], port);
+    assert.equal(f.Protocol, 6);
+    // Both ends are 127.0.0.1, and the CIC tools class a packet forward iff its source IP is the
+    // flow's source IP (../shared/spec/flow-features.md §3.1): on loopback every packet is forward.
+    assert.equal(f['Total Bwd packets'], 0);
+    assert.ok(f['Total Fwd Packet'] >= 7, `a whole HTTP connection (got ${f['Total Fwd Packet']} packets)`);
+  }
+  assert.equal(new Set(flows.map((f) => f['Src Port'])).size, n, 'one flow per client port');
 }
