@@ -1,17 +1,19 @@
 /**
  * Traffic lab: generates labelled training traffic between two network namespaces joined by a veth
- * pair (10.77.0.1 server ↔ 10.77.0.2.. clients), captures it with dumpcap, meters it with our flow
- * meter and writes labelled flows (improved profile CSV). Nothing leaves the machine. Needs root,
- * `ip`, `dumpcap`, `ethtool` (segmentation offload off, so packets are wire-sized) and OpenSSH
- * (`sshd`, `ssh`, `ssh-keygen`: Debian openssh-server) for the ssh scenarios. Usage (from the repo
- * root, after `npm run build`):
+ * pair (10.77.0.1 server ↔ 10.77.0.2.. clients, 10.77.0.66 attacker), captures it with dumpcap,
+ * meters it with our flow meter and writes labelled flows (improved profile CSV). Nothing leaves the
+ * machine. Needs root, `ip`, `mount`, `dumpcap`, `ethtool` (segmentation offload off, so packets are
+ * wire-sized), `openssl`, OpenSSH (`sshd`, `ssh`, `ssh-keygen`: Debian openssh-server) for the ssh
+ * scenarios and `hping3` (Debian hping3) for udpflood. Usage (from the repo root, after
+ * `npm run build`); what models/training/lab-flows.csv is made with:
  *
- *   node dist/lib/ml/traffic/lab.js run --out models/training/lab [--seconds 20] [--seed 1]
+ *   node dist/lib/ml/traffic/lab.js run --out /tmp/lab --seconds 20 --seed 1,2 --only default --max-per-scenario 250
  *
  * Internally the same file is the server (`serve`) and the client (`client <scenario>`), started
  * inside the namespaces with `ip netns exec`. Scenarios are generic behaviours (web browsing, TLS,
- * DNS-like lookups, interactive and bulk sessions, scans, floods, slow HTTP), never replays of the
- * evaluation captures.
+ * DNS-like lookups, interactive and bulk sessions, password logins, scans, floods, slow HTTP, web-app
+ * attacks, Heartbleed probes, VNC guessing; see lab-attacks.ts), never replays of the evaluation
+ * captures. An interrupted run leaves namespaces behind: `ip netns del dmlab-srv; ip netns del dmlab-cli`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -23,16 +25,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { Random } from '../random.js';
 
-const SRV_NS = 'dmlab-srv';
-const CLI_NS = 'dmlab-cli';
-const SRV_IP = '10.77.0.1';
-const CLIENT_IPS = ['10.77.0.2', '10.77.0.3', '10.77.0.4', '10.77.0.5'];
-const ATTACKER_IP = '10.77.0.66';
+import { ASKPASS_SCRIPT, ATTACK_MODULE_SCENARIOS, runAttackModuleScenario } from './lab-attacks.js';
+import { ATTACKER_IP, CLIENT_IPS, CLI_NS, SRV_IP, SRV_NS, TLS_PATCHED_IP, TLS_VULNERABLE_IP } from './lab-net.js';
+import { LAB_SSH_PASSWORD, LAB_SSH_USER, startRfbResponder, startTlsResponder, webAppHandler } from './lab-services.js';
+import { pemToDer } from './tls-records.js';
 
 /** Scenario → label. Benign behaviours first. */
 export const SCENARIOS: Record<string, string> = {
   web: 'BENIGN', tls: 'BENIGN', dns: 'BENIGN', interactive: 'BENIGN', bulk: 'BENIGN', udpstream: 'BENIGN', misc: 'BENIGN', ssh: 'BENIGN',
   portscan: 'Portscan', sshbrute: 'SSH-Patator', connflood: 'DDoS', httpflood: 'DoS Hulk', slowloris: 'DoS Slowloris', bruteforce: 'SSH-Patator',
+  ...ATTACK_MODULE_SCENARIOS,
 };
 
 /**
@@ -40,7 +42,8 @@ export const SCENARIOS: Record<string, string> = {
  * HTTP exchange; only the volume is hostile, which a per-flow model cannot see) and bruteforce
  * (a toy login protocol, not SSH).
  */
-export const DEFAULT_MODEL_SCENARIOS = ['web', 'tls', 'dns', 'interactive', 'bulk', 'udpstream', 'misc', 'ssh', 'portscan', 'slowloris', 'sshbrute'];
+export const DEFAULT_MODEL_SCENARIOS = ['web', 'tls', 'dns', 'interactive', 'bulk', 'udpstream', 'misc', 'ssh', 'datagrams', 'sshpass', 'webapp', 'tlsapp', 'vnc',
+  'portscan', 'slowloris', 'sshbrute', 'udpflood', 'sshguess', 'webbrute', 'sqli', 'xss', 'heartbleed', 'vncscan'];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -49,10 +52,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function serve(certDir: string): Promise<void> {
   // a real OpenSSH server for the ssh / sshbrute scenarios (config and keys in the private temp dir)
   fs.mkdirSync('/run/sshd', { recursive: true });
+  // the lab user for password logins exists only in this process's mount namespace (`ip netns exec`
+  // gives each command its own): passwd/shadow copies with the lab user are bind-mounted over /etc
+  execFileSync('mount', ['--bind', path.join(certDir, 'passwd'), '/etc/passwd']);
+  execFileSync('mount', ['--bind', path.join(certDir, 'shadow'), '/etc/shadow']);
   const sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(certDir, 'sshd_config')], { stdio: 'ignore' });
   process.on('SIGTERM', () => { sshd.kill(); process.exit(0); });
   const body = (n: number): Buffer => Buffer.alloc(n, 0x61);
+  const webApp = webAppHandler();
   const handler: http.RequestListener = (req, res) => {
+    if (webApp(req, res)) return;
     const m = /size=(\d+)/.exec(req.url ?? '');
     const size = m ? Math.min(Number(m[1]), 4 << 20) : 512;
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': size });
@@ -93,6 +102,12 @@ async function serve(certDir: string): Promise<void> {
     });
     u.bind(port, SRV_IP);
   }
+  // record-level TLS responders for the heartbeat scenarios (one emulating a Heartbleed-vulnerable
+  // OpenSSL, one patched) and a VNC server
+  const certDer = pemToDer(fs.readFileSync(path.join(certDir, 'cert.pem'), 'utf8'));
+  startTlsResponder(TLS_VULNERABLE_IP, 443, true, certDer, 11);
+  startTlsResponder(TLS_PATCHED_IP, 443, false, certDer, 12);
+  startRfbResponder(SRV_IP, 5900, 13);
   await new Promise(() => undefined); // until killed
 }
 
@@ -163,6 +178,7 @@ async function client(scenario: string, seconds: number, seed: number, keyDir = 
   const loop = async (fn: () => Promise<void>, pauseMs: () => number): Promise<void> => {
     while (Date.now() < end) { await fn(); await sleep(pauseMs()); }
   };
+  if (await runAttackModuleScenario(scenario, { rng, end, keyDir, workers, loop })) return;
   switch (scenario) {
     case 'web':
       await workers(4, (w) => loop(async () => {
@@ -267,7 +283,7 @@ function setupNetwork(): void {
   sh('ip', ['link', 'add', 'dmlab0', 'type', 'veth', 'peer', 'name', 'dmlab1']);
   sh('ip', ['link', 'set', 'dmlab0', 'netns', SRV_NS]);
   sh('ip', ['link', 'set', 'dmlab1', 'netns', CLI_NS]);
-  sh('ip', ['-n', SRV_NS, 'addr', 'add', `${SRV_IP}/24`, 'dev', 'dmlab0']);
+  for (const ip of [SRV_IP, TLS_VULNERABLE_IP, TLS_PATCHED_IP]) sh('ip', ['-n', SRV_NS, 'addr', 'add', `${ip}/24`, 'dev', 'dmlab0']);
   for (const ip of [...CLIENT_IPS, ATTACKER_IP]) sh('ip', ['-n', CLI_NS, 'addr', 'add', `${ip}/24`, 'dev', 'dmlab1']);
   for (const [ns, dev] of [[SRV_NS, 'dmlab0'], [CLI_NS, 'dmlab1']]) {
     sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
@@ -292,7 +308,7 @@ export function capEvenly<T>(items: T[], max: number): T[] {
   return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]);
 }
 
-async function run(outDir: string, seconds: number, seed: number, only: string[], maxPerScenario: number): Promise<void> {
+async function run(outDir: string, seconds: number, seeds: number[], only: string[], maxPerScenario: number): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the traffic lab needs root (network namespaces)');
   fs.mkdirSync(outDir, { recursive: true });
   const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmlab-cert-'));
@@ -301,9 +317,16 @@ async function run(outDir: string, seconds: number, seed: number, only: string[]
   fs.copyFileSync(path.join(certDir, 'client.pub'), path.join(certDir, 'authorized_keys'));
   fs.writeFileSync(path.join(certDir, 'sshd_config'), [
     `ListenAddress ${SRV_IP}`, 'Port 22', `HostKey ${path.join(certDir, 'host')}`, `PidFile ${path.join(certDir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${path.join(certDir, 'authorized_keys')}`, 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
-    'PubkeyAuthentication yes', 'PermitRootLogin prohibit-password', 'StrictModes no', 'UsePAM no', 'MaxStartups 200', 'MaxAuthTries 3', 'LogLevel ERROR',
+    `AuthorizedKeysFile ${path.join(certDir, 'authorized_keys')}`, 'PasswordAuthentication yes', 'KbdInteractiveAuthentication no',
+    'PubkeyAuthentication yes', 'PermitRootLogin prohibit-password', 'StrictModes no', 'UsePAM no', 'MaxStartups 200', 'MaxAuthTries 6', 'LogLevel ERROR',
   ].join('\n') + '\n');
+  // password logins: a lab user (home = this temp dir) in copies of passwd/shadow that only the
+  // server process mounts; the shadow copy holds nothing but the lab user's hash
+  const hash = execFileSync('openssl', ['passwd', '-6', '-salt', 'dmlabsalt', LAB_SSH_PASSWORD], { encoding: 'utf8' }).trim();
+  fs.writeFileSync(path.join(certDir, 'passwd'), `${fs.readFileSync('/etc/passwd', 'utf8').trimEnd()}\n${LAB_SSH_USER}:x:4242:4242:traffic lab:${certDir}:/bin/sh\n`);
+  fs.writeFileSync(path.join(certDir, 'shadow'), `${LAB_SSH_USER}:${hash}:19000:0:99999:7:::\n`, { mode: 0o640 });
+  fs.writeFileSync(path.join(certDir, 'askpass.sh'), ASKPASS_SCRIPT, { mode: 0o755 });
+  fs.chmodSync(certDir, 0o755); // the lab user's shell starts in its home
   setupNetwork();
   const self = __filename;
   const { meterCapture } = await import('../capture-flows.js');
@@ -314,24 +337,25 @@ async function run(outDir: string, seconds: number, seed: number, only: string[]
   try {
     const server = spawn('ip', ['netns', 'exec', SRV_NS, process.execPath, self, 'serve', certDir], { stdio: 'inherit' });
     await sleep(800);
-    const scenarios = only.length ? only : Object.keys(SCENARIOS);
-    for (const [k, sc] of scenarios.entries()) {
-      const pcap = path.join(outDir, `${sc}.pcap`);
-      const cap = spawn('ip', ['netns', 'exec', SRV_NS, 'dumpcap', '-q', '-P', '-i', 'dmlab0', '-w', pcap], { stdio: 'ignore' });
-      await sleep(1000);
-      execFileSync('ip', ['netns', 'exec', CLI_NS, process.execPath, self, 'client', sc, String(seconds), String(seed * 100 + k), certDir], { stdio: 'inherit' });
-      await sleep(1500);
-      await stop(cap, 'SIGINT');
-      const flows = await meterCapture(pcap, 'improved');
-      header ??= Object.keys(flows[0] ?? {}).filter((h) => h !== 'Label');
-      const label = SCENARIOS[sc];
-      for (const f of capEvenly(flows, maxPerScenario)) {
-        // attacks come only from ATTACKER_IP (either direction); anything else in an attack run is left out
-        const involvesAttacker = f['Src IP'] === ATTACKER_IP || f['Dst IP'] === ATTACKER_IP;
-        if (label !== 'BENIGN' && !involvesAttacker) continue;
-        rows.push([...header.map((h) => String(f[h] ?? '')), label, sc].map((v) => (/[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(','));
+    const scenarios = only.length === 1 && only[0] === 'default' ? DEFAULT_MODEL_SCENARIOS : only.length ? only : Object.keys(SCENARIOS);
+    for (const seed of seeds) {
+      for (const [k, sc] of scenarios.entries()) {
+        const pcap = path.join(outDir, `${sc}-seed${seed}.pcap`);
+        const cap = spawn('ip', ['netns', 'exec', SRV_NS, 'dumpcap', '-q', '-P', '-i', 'dmlab0', '-w', pcap], { stdio: 'ignore' });
+        await sleep(1000);
+        execFileSync('ip', ['netns', 'exec', CLI_NS, process.execPath, self, 'client', sc, String(seconds), String(seed * 100 + k), certDir], { stdio: 'inherit' });
+        await sleep(1500);
+        await stop(cap, 'SIGINT');
+        const flows = await meterCapture(pcap, 'improved');
+        header ??= Object.keys(flows[0] ?? {}).filter((h) => h !== 'Label');
+        const label = SCENARIOS[sc];
+        // attacks come only from ATTACKER_IP (either direction); anything else in an attack run is left
+        // out, and so are ICMP flows there (the victim's port-unreachable replies, not attacker behaviour)
+        const kept = label === 'BENIGN' ? flows : flows.filter((f) => (f['Src IP'] === ATTACKER_IP || f['Dst IP'] === ATTACKER_IP) && Number(f.Protocol) !== 1);
+        const capped = capEvenly(kept, maxPerScenario);
+        for (const f of capped) rows.push([...header.map((h) => String(f[h] ?? '')), label, sc].map((v) => (/[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(','));
+        console.log(`seed ${seed} ${sc}: ${flows.length} flows, ${kept.length} labelled ${label}, ${capped.length} kept`);
       }
-      console.log(`${sc}: ${flows.length} flows (${label}), at most ${maxPerScenario} kept`);
     }
     await stop(server);
   } finally {
@@ -348,8 +372,8 @@ if (require.main === module) {
   const main = async (): Promise<void> => {
     if (mode === 'serve') return serve(rest[0]);
     if (mode === 'client') return client(rest[0], Number(rest[1]), Number(rest[2]), rest[3]);
-    if (mode === 'run') return run(opt('out', 'models/training/lab'), Number(opt('seconds', '20')), Number(opt('seed', '1')), opt('only', '').split(',').filter(Boolean), Number(opt('max-per-scenario', '2500')));
-    console.error('usage: lab.js run --out DIR [--seconds 20] [--seed 1] [--only a,b]');
+    if (mode === 'run') return run(opt('out', 'models/training/lab'), Number(opt('seconds', '20')), opt('seed', '1').split(',').map(Number), opt('only', '').split(',').filter(Boolean), Number(opt('max-per-scenario', '2500')));
+    console.error('usage: lab.js run --out DIR [--seconds 20] [--seed 1[,2…]] [--only a,b | --only default] [--max-per-scenario N]');
     process.exitCode = 2;
   };
   main().catch((err: unknown) => { console.error(`lab: ${(err as Error).message}`); process.exitCode = 1; });
