@@ -5,7 +5,9 @@
  * All logic lives in lib/ml; this file maps the editor config and Node-RED events onto it.
  */
 import path from 'node:path';
-import type { Classifier, FlowInput, Verdict } from '../../lib/ml/classifier.js';
+import type { Classifier, ClassifierInput } from '../../lib/ml/classifier.js';
+import { classifiedColumns, classifiedObjects } from '../../lib/ml/classified-output.js';
+import { isFlowColumns, type FlowColumns } from '../../lib/normalize/flow-columns.js';
 import type { Msg, Send, Done, RedNode, NodeAPI } from '../node-red-api.js';
 
 
@@ -16,6 +18,8 @@ interface ClassifierConfig {
   threshold?: string | number;
   batchSize?: string | number;
   worker?: boolean;
+  /** 'objects' (default): classified flow objects; 'columns': a flow-columns batch in, ClassifiedColumns out */
+  output?: string;
 }
 
 const num = (v: unknown, dflt: number): number => {
@@ -54,6 +58,7 @@ export = function register(RED: NodeAPI) {
     let queued = 0;
     const MAX_QUEUED = 1000;
 
+    const columnsOut = config.output === 'columns';
     const resolveModel = (p: string): string => (path.isAbsolute(p) ? p : path.resolve(RED.settings?.userDir ?? process.cwd(), p));
 
     node.status({ fill: 'yellow', shape: 'ring', text: 'loading model' });
@@ -100,8 +105,9 @@ export = function register(RED: NodeAPI) {
     const classifyMsg = async (msg: Msg, send: Send): Promise<void> => {
       if (!clf) throw loadError ?? new Error('model not loaded');
       const p = msg.payload;
-      let flows: FlowInput[];
-      let objects: Array<Record<string, unknown>>;
+      let flows: ClassifierInput;
+      // what the verdicts are added to: flow objects (or a FlowColumns batch), one per input row
+      let objects: ArrayLike<Record<string, unknown>> | FlowColumns;
       let single = false;
       // deepmad-normalize sends rows as a batch or, with "Output: objects", as already-scaled objects
       let normalized = msg.normalized === true || msg.topic === 'deepmad/rows';
@@ -113,29 +119,30 @@ export = function register(RED: NodeAPI) {
         flows = t.rows;
         objects = t.extras;
         normalized = true;
+      } else if (isFlowColumns(p)) {
+        // the flow meter's columnar batch: read straight from its matrix
+        if (normalized && clf.card.preprocessing.kind === 'none') throw new Error(`model "${clf.name}" expects raw flows (its card has no preprocessing) but got normalized rows`);
+        flows = p;
+        objects = p;
       } else if (isRowsPayload(p)) {
-        // normalized rows: reorder the batch's columns into the model's order
+        // normalized rows: the classifier picks the model's columns from the batch by name
         if (clf.card.preprocessing.kind === 'none' && !(clf.card.normalizeMode && (p as { mode?: string }).mode === clf.card.normalizeMode)) {
           throw new Error(`model "${clf.name}" expects raw flows (its card has no preprocessing) but got normalized rows (deepmad/rows); wire the flow meter to the classifier directly`);
         }
-        const idx = clf.columns.map((c) => p.columns.indexOf(c));
-        const missing = clf.columns.filter((_, j) => idx[j] < 0);
-        if (missing.length) throw new Error(`normalized rows lack ${missing.length} column(s) the model expects: ${missing.join(', ')}. Expected: ${clf.columns.join(', ')}`);
-        const F = p.columns.length;
-        flows = [];
-        objects = [];
+        flows = p;
+        normalized = true;
+        // keep the original flow when the normalize node passed it along (msg.flows), else its trace
+        const origs: unknown[] | null = Array.isArray(msg.flows) && msg.flows.length === p.rows ? msg.flows : null;
+        const rowObjects: Array<Record<string, unknown>> = new Array(p.rows);
         for (let r = 0; r < p.rows; r++) {
           if (r > 0 && r % SLICE_ROWS === 0) await yieldToLoop();
-          const row = new Float32Array(idx.length);
-          for (let j = 0; j < idx.length; j++) row[j] = Number(p.data[r * F + idx[j]]);
-          flows.push(row);
-          // keep the original flow when the normalize node passed it along (msg.flows), else its trace
-          const orig = Array.isArray(msg.flows) && msg.flows.length === p.rows ? msg.flows[r] : null;
-          const o: Record<string, unknown> = orig && typeof orig === 'object' ? orig : {};
+          const orig = origs?.[r];
+          if (orig && typeof orig === 'object') { rowObjects[r] = orig as Record<string, unknown>; continue; }
+          const o: Record<string, unknown> = {};
           if (!orig) for (const [k, name] of IDENTITY) { const v = p.trace?.[k]?.[r]; if (v !== undefined && v !== '') o[name] = v; }
-          objects.push(o);
+          rowObjects[r] = o;
         }
-        normalized = true;
+        objects = rowObjects;
       } else if (Array.isArray(p) && p.length > 0 && typeof p[0] === 'number') {
         flows = [p as number[]];
         objects = [{}];
@@ -149,33 +156,26 @@ export = function register(RED: NodeAPI) {
         single = true;
         if (normalized && clf.card.preprocessing.kind === 'none') throw new Error(`model "${clf.name}" expects raw flows (its card has no preprocessing) but got normalized rows`);
       } else {
-        throw new Error(`msg.payload must be a flow object, an array of flows or a normalized batch; got ${p === null ? 'null' : typeof p}`);
+        throw new Error(`msg.payload must be a flow object, an array of flows, a flow-columns batch or a normalized batch; got ${p === null ? 'null' : typeof p}`);
       }
-      if (flows.length === 0) return;
-      const verdicts = await clf.classify(flows, { normalized });
-      const benign: Array<Record<string, unknown>> = [];
-      const malicious: Array<Record<string, unknown>> = [];
+      // verdicts as typed arrays: no per-flow objects until the output needs them
+      const v = await clf.classifyColumns(flows, { normalized });
+      if (v.rows === 0) return;
+      const name = clf.name;
       // output objects are built a slice at a time too: copying 100k flow objects in one go would
       // hold the event loop for longer than the whole inference did
-      const name = clf.name;
-      for (let from = 0; from < verdicts.length; from += SLICE_ROWS) {
-        if (from > 0) await yieldToLoop();
-        const to = Math.min(verdicts.length, from + SLICE_ROWS);
-        for (let i = from; i < to; i++) {
-          const v: Verdict = verdicts[i];
-          const out = { ...objects[i], label: v.label, confidence: v.confidence, probabilities: v.probabilities, model: name };
-          (v.malicious ? malicious : benign).push(out);
-        }
-      }
-      flowsSeen += verdicts.length;
-      windowFlows += verdicts.length;
-      detections += malicious.length;
-      updateStatus(malicious.length > 0);
-      const make = (list: Array<Record<string, unknown>>): Msg | null => {
-        if (list.length === 0) return null;
-        return { ...msg, payload: single ? list[0] : list, model: name, detections: list === malicious ? list.length : 0 };
+      const out: { benign: unknown; malicious: unknown } = columnsOut && isFlowColumns(objects)
+        ? await classifiedColumns(objects, v, name, SLICE_ROWS)
+        : await classifiedObjects(objects, v, name, (vc, i) => clf!.probabilitiesAt(vc, i), SLICE_ROWS);
+      flowsSeen += v.rows;
+      windowFlows += v.rows;
+      detections += v.detections;
+      updateStatus(v.detections > 0);
+      const make = (payload: unknown, count: number): Msg | null => {
+        if (payload === null || (Array.isArray(payload) && payload.length === 0)) return null;
+        return { ...msg, payload: single && Array.isArray(payload) ? payload[0] : payload, model: name, detections: count };
       };
-      send([make(benign), make(malicious)]);
+      send([make(out.benign, 0), make(out.malicious, v.detections)]);
     };
 
     node.on('input', (msg, send, done) => {

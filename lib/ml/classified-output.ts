@@ -1,0 +1,179 @@
+/**
+ * The classifier node's outputs, built from verdict columns (lib/ml/classifier.ts VerdictColumns):
+ * - objects (the default contract): each flow object plus label, confidence, probabilities, model,
+ *   split into benign and malicious lists;
+ * - columns (for `deepmad/flow-columns` input): the FlowColumns batch split into benign and
+ *   malicious row sets, each with its verdicts as arrays (`ClassifiedColumns`).
+ * Both are built `sliceRows` rows at a time with a yield to the event loop between slices, so a
+ * 100k-flow message never holds the loop for long.
+ */
+import { attachIdent, identOf, type FlowColumns } from '../normalize/flow-columns.js';
+import type { VerdictColumns } from './classifier.js';
+
+/** The verdicts of a ClassifiedColumns batch: row i of each array belongs to row i of the batch. */
+export interface ColumnVerdicts {
+  /** the model's name (the `model` property of classified flow objects) */
+  model: string;
+  /** the model's class labels, card order (the column order of `probabilities`) */
+  classes: string[];
+  label: string[];
+  confidence: Float32Array;
+  /** 1 − Σ P(benign labels) */
+  attackProbability: Float64Array;
+  /** 1 = malicious, 0 = benign */
+  malicious: Uint8Array;
+  /** rows × classes.length, row-major */
+  probabilities: Float32Array;
+}
+
+/** A FlowColumns batch with its verdicts (the classifier node's "columns" output). */
+export type ClassifiedColumns = FlowColumns & { verdicts: ColumnVerdicts };
+
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+type Obj = Record<string, unknown>;
+
+/**
+ * The classified flow objects: `flows[i]` (an object, or a FlowColumns batch whose rows become
+ * objects) plus the verdict of row i, in input order, split by verdict.
+ */
+export async function classifiedObjects(
+  flows: ArrayLike<Obj> | FlowColumns, v: VerdictColumns, model: string,
+  probabilitiesAt: (v: VerdictColumns, i: number) => Record<string, number>, sliceRows = 256,
+): Promise<{ benign: Obj[]; malicious: Obj[] }> {
+  const benign: Obj[] = [];
+  const malicious: Obj[] = [];
+  if (isColumns(flows)) {
+    // one object literal per row from a generated builder: no intermediate row object
+    const build = columnsObjectBuilder(flows);
+    const text = Object.keys(flows.text).map((t) => flows.text[t]); // lazy identity columns are built here, once per batch
+    const W = flows.columns.length;
+    for (let from = 0; from < v.rows; from += sliceRows) {
+      if (from > 0) await yieldToLoop();
+      const to = Math.min(v.rows, from + sliceRows);
+      for (let i = from; i < to; i++) {
+        const out = build(flows.values, i * W, text, i, v.labels[v.label[i]], v.confidence[i], probabilitiesAt(v, i), model);
+        (v.malicious[i] ? malicious : benign).push(out);
+      }
+    }
+    return { benign, malicious };
+  }
+  for (let from = 0; from < v.rows; from += sliceRows) {
+    if (from > 0) await yieldToLoop();
+    const to = Math.min(v.rows, from + sliceRows);
+    for (let i = from; i < to; i++) {
+      const out = { ...flows[i], label: v.labels[v.label[i]], confidence: v.confidence[i], probabilities: probabilitiesAt(v, i), model };
+      (v.malicious[i] ? malicious : benign).push(out);
+    }
+  }
+  return { benign, malicious };
+}
+
+function isColumns(x: ArrayLike<Obj> | FlowColumns): x is FlowColumns {
+  return !Array.isArray(x) && (x as FlowColumns).format === 'deepmad/flow-columns';
+}
+
+type RowBuilder = (values: Float64Array, o: number, text: string[][], i: number, label: string, confidence: number, probabilities: Record<string, number>, model: string) => Obj;
+
+/**
+ * A function building one classified flow object from row i of a FlowColumns batch: the cells in
+ * `order` (the flow objects' key order, as flowColumnsToObjects makes them) then the verdict, as one
+ * object literal with constant keys (JSON.stringify makes each name a safe string literal).
+ */
+function columnsObjectBuilder(fc: FlowColumns): RowBuilder {
+  const numeric = new Map(fc.columns.map((c, j) => [c, j]));
+  const textIndex = new Map(Object.keys(fc.text).map((t, k) => [t, k]));
+  const cells = fc.order.map((name) => {
+    const j = numeric.get(name);
+    const k = textIndex.get(name);
+    const expr = j !== undefined ? `values[o + ${j}]` : k !== undefined ? `text[${k}][i]` : 'undefined';
+    return `${JSON.stringify(name)}: ${expr}`;
+  });
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('values', 'o', 'text', 'i', 'label', 'confidence', 'probabilities', 'model',
+    `return { ${[...cells, 'label: label', 'confidence: confidence', 'probabilities: probabilities', 'model: model'].join(', ')} };`) as RowBuilder;
+}
+
+/**
+ * Splits a FlowColumns batch by verdict into benign and malicious ClassifiedColumns (null when a
+ * side has no rows). A batch that goes whole to one side is passed on as it is (its lazy identity
+ * columns stay lazy); a mixed batch is copied row by row, a slice at a time.
+ */
+export async function classifiedColumns(fc: FlowColumns, v: VerdictColumns, model: string, sliceRows = 256): Promise<{ benign: ClassifiedColumns | null; malicious: ClassifiedColumns | null }> {
+  const bad = v.detections;
+  const good = v.rows - bad;
+  if (bad === 0 || good === 0) {
+    const all = withVerdicts(fc, v, model, null);
+    return bad === 0 ? { benign: all, malicious: null } : { benign: null, malicious: all };
+  }
+  const benignRows = new Uint32Array(good);
+  const maliciousRows = new Uint32Array(bad);
+  for (let i = 0, b = 0, m = 0; i < v.rows; i++) {
+    if (v.malicious[i]) maliciousRows[m++] = i; else benignRows[b++] = i;
+  }
+  return { benign: await subset(fc, v, model, benignRows, sliceRows), malicious: await subset(fc, v, model, maliciousRows, sliceRows) };
+}
+
+/** The batch (rows `pick`, or all rows when null) with its verdicts. */
+function withVerdicts(fc: FlowColumns, v: VerdictColumns, model: string, pick: Uint32Array | null): ClassifiedColumns {
+  const n = pick ? pick.length : v.rows;
+  const C = v.labels.length;
+  const verdicts: ColumnVerdicts = {
+    model, classes: v.labels, label: new Array<string>(n), confidence: pick ? new Float32Array(n) : v.confidence,
+    attackProbability: pick ? new Float64Array(n) : v.attackProbability, malicious: pick ? new Uint8Array(n) : v.malicious,
+    probabilities: pick ? new Float32Array(n * C) : v.probabilities,
+  };
+  for (let k = 0; k < n; k++) {
+    const i = pick ? pick[k] : k;
+    verdicts.label[k] = v.labels[v.label[i]];
+    if (!pick) continue;
+    verdicts.confidence[k] = v.confidence[i];
+    verdicts.attackProbability[k] = v.attackProbability[i];
+    verdicts.malicious[k] = v.malicious[i];
+    for (let c = 0; c < C; c++) verdicts.probabilities[k * C + c] = v.probabilities[i * C + c];
+  }
+  const out: ClassifiedColumns = { ...fc, verdicts };
+  const ident = identOf(fc);
+  if (!pick && ident) attachIdent(out, ident); // same text object: its lazy accessors are still the ident's
+  return out;
+}
+
+/** Rows `pick` of the batch: numbers and eager text copied a slice at a time; lazy text columns stay lazy. */
+async function subset(fc: FlowColumns, v: VerdictColumns, model: string, pick: Uint32Array, sliceRows: number): Promise<ClassifiedColumns> {
+  const W = fc.columns.length;
+  const n = pick.length;
+  const values = new Float64Array(n * W);
+  const text: Record<string, string[]> = {};
+  const eager: Array<[string[], string[]]> = [];
+  for (const name of Object.keys(fc.text)) {
+    const d = Object.getOwnPropertyDescriptor(fc.text, name);
+    if (d && typeof d.get === 'function') {
+      // built (by the source's accessor) only if something reads it
+      let cache: string[] | null = null;
+      const get = (): string[] => {
+        if (!cache) { const src = fc.text[name]; cache = Array.from(pick, (i) => src[i]); }
+        return cache;
+      };
+      Object.defineProperty(text, name, {
+        enumerable: true, configurable: true, get,
+        set(x: unknown) { Object.defineProperty(text, name, { value: x, writable: true, enumerable: true, configurable: true }); },
+      });
+    } else {
+      const dst = new Array<string>(n);
+      text[name] = dst;
+      eager.push([fc.text[name], dst]);
+    }
+  }
+  for (let from = 0; from < n; from += sliceRows) {
+    if (from > 0) await yieldToLoop();
+    const to = Math.min(n, from + sliceRows);
+    for (let k = from; k < to; k++) {
+      const src = pick[k] * W;
+      const dst = k * W;
+      for (let j = 0; j < W; j++) values[dst + j] = fc.values[src + j];
+      for (let e = 0; e < eager.length; e++) eager[e][1][k] = eager[e][0][pick[k]];
+    }
+  }
+  const out = withVerdicts({ ...fc, rows: n, values, text }, v, model, pick);
+  return out;
+}
