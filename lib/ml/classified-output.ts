@@ -58,15 +58,66 @@ export async function classifiedObjects(
     }
     return { benign, malicious };
   }
+  let b = v.rows > 0 ? builderFor(flows[0]) : null;
   for (let from = 0; from < v.rows; from += sliceRows) {
     if (from > 0) await yieldToLoop();
     const to = Math.min(v.rows, from + sliceRows);
     for (let i = from; i < to; i++) {
-      const out = { ...flows[i], label: v.labels[v.label[i]], confidence: v.confidence[i], probabilities: probabilitiesAt(v, i), model };
+      const f = flows[i];
+      if (!b || !sameKeys(f, b.keys)) b = builderFor(f); // another key list: its own builder
+      const label = v.labels[v.label[i]];
+      const out = b ? b.build(f, label, v.confidence[i], probabilitiesAt(v, i), model)
+        : { ...f, label, confidence: v.confidence[i], probabilities: probabilitiesAt(v, i), model };
       (v.malicious[i] ? malicious : benign).push(out);
     }
   }
   return { benign, malicious };
+}
+
+/**
+ * Builds `{...flow, label, confidence, probabilities, model}` for flows with one key list as one
+ * object literal with constant keys. Besides skipping the generic copy, a literal has a V8
+ * allocation site, which V8 switches to old-space allocation once it sees the objects survive: a
+ * 100k-flow batch then costs a handful of young-generation GCs instead of ~150 (each copying up to
+ * 16 MB of survivors, 10–100 ms on a loaded machine).
+ */
+interface ObjectBuilder {
+  keys: string[];
+  build: (flow: Obj, label: string, confidence: number, probabilities: Record<string, number>, model: string) => Obj;
+}
+
+/** Builders by key list (the flow meter's profiles give a few); bounded so odd inputs cannot grow it. */
+const builders = new Map<string, ObjectBuilder>();
+const MAX_BUILDERS = 32;
+
+function builderFor(flow: Obj): ObjectBuilder | null {
+  const keys = Object.keys(flow);
+  if (keys.includes('__proto__')) return null; // a literal would set the prototype: copy generically
+  const signature = keys.join('\u0000');
+  let b = builders.get(signature);
+  if (!b) {
+    if (builders.size >= MAX_BUILDERS) builders.delete(builders.keys().next().value as string);
+    // JSON.stringify makes each key a safe string literal; a key repeated by the verdict keeps its
+    // place and takes the verdict's value, as with object spread
+    const cells = keys.map((k) => `${JSON.stringify(k)}: f[${JSON.stringify(k)}]`);
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const build = new Function('f', 'label', 'confidence', 'probabilities', 'model',
+      `return { ${[...cells, 'label: label', 'confidence: confidence', 'probabilities: probabilities', 'model: model'].join(', ')} };`) as ObjectBuilder['build'];
+    b = { keys, build };
+    builders.set(signature, b);
+  }
+  return b;
+}
+
+/**
+ * True when `flow`'s enumerable keys are exactly `keys`, in order (for…in reads V8's per-shape key
+ * cache: no allocation for flows of one shape). Inherited enumerable keys make it false, and the
+ * flow is then copied generically.
+ */
+function sameKeys(flow: Obj, keys: string[]): boolean {
+  let j = 0;
+  for (const k in flow) if (k !== keys[j++]) return false;
+  return j === keys.length;
 }
 
 function isColumns(x: ArrayLike<Obj> | FlowColumns): x is FlowColumns {

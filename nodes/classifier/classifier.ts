@@ -175,7 +175,13 @@ export = function register(RED: NodeAPI) {
         if (payload === null || (Array.isArray(payload) && payload.length === 0)) return null;
         return { ...msg, payload: single && Array.isArray(payload) ? payload[0] : payload, model: name, detections: count };
       };
-      send([make(out.benign, 0), make(out.malicious, v.detections)]);
+      // one send() per output: Node-RED deep-copies every message after the first of a send() call,
+      // which for 100k flows held the event loop for seconds. The two payloads are distinct
+      // objects; the input message's other properties are shared by reference, as on a single wire.
+      const benignMsg = make(out.benign, 0);
+      const maliciousMsg = make(out.malicious, v.detections);
+      if (benignMsg) send([benignMsg, null]);
+      if (maliciousMsg) send([null, maliciousMsg]);
     };
 
     node.on('input', (msg, send, done) => {

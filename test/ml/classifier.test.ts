@@ -12,6 +12,7 @@ import { Classifier } from '../../lib/ml/classifier.js';
 import { layersToOnnx } from '../../lib/ml/keras.js';
 import { defaultModelPath } from '../../lib/ml/default-model.js';
 import { readCsvFile } from '../../lib/ml/csv-table.js';
+import { flowColumnsFromObjects } from '../../lib/normalize/flow-columns.js';
 import os from 'node:os';
 
 const repo = path.resolve(__dirname, '..', '..');
@@ -135,6 +136,36 @@ describe('Classifier', () => {
     // verdict objects are built from the verdict columns afterwards, 16 per turn: 63 turns
     assert.equal(readsPerTurn.size, 70);
     assert.equal(verdictsPerTurn.size, 63);
+  });
+
+  it('verdict columns, flow-columns input and normalized-row input agree exactly with Verdict objects from flow objects', async () => {
+    const file = softmaxModel(dir, { ...base, name: 'columns', threshold: 0.6 });
+    const clf = await Classifier.open(file, { batchSize: 7, sliceRows: 5 });
+    const flows = Array.from({ length: 40 }, (_, i) => ({ 'Src IP': `10.0.0.${i}`, 'Flow Duration': (i % 4) / 2, 'Total Fwd Packet': ((i * 3) % 5) / 3, Protocol: 6 }));
+    const objects = await clf.classify(flows);
+    const v = await clf.classifyColumns(flows);
+    assert.equal(v.rows, 40);
+    assert.deepEqual(v.labels, ['BENIGN', 'DoS']);
+    assert.equal(v.detections, objects.filter((x) => x.malicious).length);
+    assert.ok(v.detections > 0 && v.detections < 40);
+    objects.forEach((o, i) => {
+      assert.equal(v.labels[v.label[i]], o.label);
+      assert.equal(v.confidence[i], o.confidence);
+      assert.equal(v.attackProbability[i], o.attackProbability);
+      assert.equal(v.malicious[i], o.malicious ? 1 : 0);
+      assert.deepEqual([v.probabilities[i * 2], v.probabilities[i * 2 + 1]], [o.probabilities.BENIGN, o.probabilities.DoS]);
+      assert.deepEqual(clf.verdictAt(v, i), o);
+    });
+    const fc = flowColumnsFromObjects(flows, 'improved');
+    assert.deepEqual(fc.columns, ['Flow Duration', 'Total Fwd Packet', 'Protocol']);
+    assert.deepEqual(await clf.classify(fc), objects);
+    // a NormalizedBatch: columns in another order plus an extra one; the card's columns are picked by name
+    const data = new Float32Array(flows.flatMap((f) => [7, f['Total Fwd Packet'], f['Flow Duration']]));
+    const rows = await clf.classify({ columns: ['x', 'Total Fwd Packet', 'Flow Duration'], rows: 40, data });
+    assert.deepEqual(rows, await clf.classify(flows.map((f) => [Math.fround(f['Flow Duration']), Math.fround(f['Total Fwd Packet'])])));
+    await assert.rejects(clf.classifyColumns({ ...fc, columns: ['Flow Duration', 'Other', 'Protocol'] }), /incoming flow columns: missing 1 of the 2 feature column\(s\) the model expects: Total Fwd Packet\./);
+    await assert.rejects(clf.classifyColumns({ columns: ['Flow Duration'], rows: 1, data: [1] }), /normalized rows lack 1 column\(s\) the model expects: Total Fwd Packet\./);
+    await clf.close();
   });
 
   it('the third-party XGBoost ONNX model with its published RobustScaler classifies improved CIC-IDS2017 rows', { skip: !fs.existsSync(XAI) || !fs.existsSync(cicDir) ? 'needs ../shared data' : false }, async () => {

@@ -129,6 +129,72 @@ describe('deepmad-classifier', () => {
     assert.deepEqual([...copiesPerTurn.values()], [256, 256, 256, 232]);
   });
 
+  it('flow columns from the flowmeter node: the same classified objects as flow objects; with Output columns, columns and verdict arrays', async () => {
+    const fm = (id: string, format: string, to: string) => ({ id, z: 't1', type: 'deepmad-flowmeter', profile: 'improved', output: 'batch', format, batchFlows: 1000, batchMs: 60000, wires: [[to]] });
+    await h.load(['pcap-in', 'flowmeter', 'classifier'], [
+      tab(),
+      { id: 'in1', z: 't1', type: 'deepmad-pcap-in', wires: [['fm1']] }, fm('fm1', 'columns', 'c1'),
+      { id: 'c1', z: 't1', type: 'deepmad-classifier', model: modelPath, wires: [['good1'], ['bad1']] },
+      { id: 'in2', z: 't1', type: 'deepmad-pcap-in', wires: [['fm2']] }, fm('fm2', 'objects', 'c2'),
+      { id: 'c2', z: 't1', type: 'deepmad-classifier', model: modelPath, wires: [['good2'], ['bad2']] },
+      { id: 'in3', z: 't1', type: 'deepmad-pcap-in', wires: [['fm3']] }, fm('fm3', 'columns', 'c3'),
+      { id: 'c3', z: 't1', type: 'deepmad-classifier', model: modelPath, output: 'columns', wires: [['good3'], ['bad3']] },
+      ...['good1', 'bad1', 'good2', 'bad2', 'good3', 'bad3'].map((id) => helperNode(id)),
+    ]);
+    const untilEof = (m: Flow): boolean => m.topic === 'deepmad/eof';
+    const got = ['bad1', 'bad2', 'bad3', 'good3'].map((id) => collect(h.getNode(id), untilEof));
+    for (const id of ['in1', 'in2', 'in3']) h.getNode(id).receive({ filename: SYN_FLOOD });
+    const [bad1, bad2, bad3, good3] = (await Promise.all(got)).map((a) => a.filter((m) => !untilEof(m)));
+    assert.equal(bad1.length, 1);
+    assert.equal(bad1[0].payload.length, 200);
+    assert.equal(bad1[0].detections, 200);
+    assert.deepStrictEqual(bad1[0].payload, bad2[0].payload);
+    assert.deepEqual(Object.keys(bad1[0].payload[0]), Object.keys(bad2[0].payload[0]));
+    // every SYN-flood flow is malicious: the flowmeter's batch is passed on whole, identity columns still lazy
+    assert.equal(good3.length, 0);
+    assert.equal(bad3.length, 1);
+    const cols = bad3[0].payload;
+    assert.equal(cols.format, 'deepmad/flow-columns');
+    assert.equal(cols.rows, 200);
+    assert.equal(bad3[0].detections, 200);
+    assert.equal(typeof Object.getOwnPropertyDescriptor(cols.text, 'Flow ID')?.get, 'function');
+    const { flowColumnsToObjects, identOf } = await import('../../lib/normalize/flow-columns.js');
+    assert.ok(identOf(cols));
+    const objs = bad2[0].payload as Flow[];
+    assert.deepEqual(flowColumnsToObjects(cols), objs.map(({ label: _l, confidence: _c, probabilities: _p, model: _m, ...f }) => f));
+    assert.deepEqual(cols.verdicts.classes, ['BENIGN', 'DoS', 'SSH-Patator']);
+    assert.equal(cols.verdicts.model, 'node-test-forest');
+    assert.deepEqual(cols.verdicts.label, objs.map((f) => f.label));
+    assert.deepEqual(Array.from(cols.verdicts.confidence), objs.map((f) => f.confidence));
+    assert.deepEqual(Array.from(cols.verdicts.malicious), objs.map(() => 1));
+    assert.deepEqual(Array.from(cols.verdicts.probabilities), objs.flatMap((f) => [f.probabilities.BENIGN, f.probabilities.DoS, f.probabilities['SSH-Patator']]));
+  });
+
+  it('Output columns: a mixed flow-columns batch comes out as its benign rows on output 1 and its malicious rows on output 2', async () => {
+    const { flowColumnsFromObjects, flowColumnsToObjects } = await import('../../lib/normalize/flow-columns.js');
+    const flows = [...wikiFlows.slice(0, 20), ...synFlows.slice(0, 30), ...wikiFlows.slice(20, 25)];
+    const clf = await Classifier.open(modelPath, { worker: false });
+    const expected = await clf.classify(flows);
+    await clf.close();
+    assert.deepEqual(expected.map((v) => v.malicious), flows.map((_, i) => i >= 20 && i < 50));
+    await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', model: modelPath, output: 'columns', wires: [['good'], ['bad']] }, helperNode('good'), helperNode('bad')]);
+    const good = nextMessage(h.getNode('good'));
+    const bad = nextMessage(h.getNode('bad'));
+    const fc = flowColumnsFromObjects(flows, 'improved');
+    h.getNode('c1').receive({ topic: 'deepmad/flows', profile: 'improved', payload: fc });
+    const [g, b] = await Promise.all([good, bad]);
+    assert.equal(g.detections, 0);
+    assert.equal(b.detections, 30);
+    assert.equal(g.profile, 'improved');
+    for (const [m, rows] of [[g, [...Array(20).keys(), 50, 51, 52, 53, 54]], [b, Array.from({ length: 30 }, (_, k) => 20 + k)]] as const) {
+      assert.equal(m.payload.rows, rows.length);
+      assert.deepEqual(flowColumnsToObjects(m.payload), rows.map((i) => flowColumnsToObjects(fc)[i]));
+      assert.deepEqual(m.payload.verdicts.label, rows.map((i) => expected[i].label));
+      assert.deepEqual(Array.from(m.payload.verdicts.confidence), rows.map((i) => expected[i].confidence));
+      assert.deepEqual(Array.from(m.payload.verdicts.attackProbability), rows.map((i) => expected[i].attackProbability));
+    }
+  });
+
   it('a single flow object comes out as a single object on the matching output', async () => {
     await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', model: modelPath, wires: [['benign'], ['bad']] }, helperNode('benign'), helperNode('bad')]);
     const bad = nextMessage(h.getNode('bad'));
