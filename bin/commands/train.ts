@@ -9,7 +9,8 @@ import { expandDataFiles } from '../util/data-files.js';
 
 const usage = `deepmad train --data <csv|h5|dir ...> [--label-column Label] [--benign BENIGN[,…]] [--profile improved] -o model.onnx
   [--trees 100] [--max-depth 40] [--max-features N] [--min-samples-leaf 1] [--seed 1] [--folds 5]
-  [--threshold 0.5|auto] [--max-benign-flagged 0.001]
+  [--threshold 0.5|auto] [--max-benign-flagged 0.001] [--inner-folds 3]
+  [--boost] [--boost-iterations 300] [--boost-learning-rate 0.1] [--boost-leaves 31] [--boost-min-samples-leaf 5] [--boost-l2 0]
   [--exclude col,…] [--columns col,…] [--class-weight balanced] [--name NAME] [--detector|--flat]
   [--source-weight <folder>=<w>,…] [--note "provenance text for the card"]
 
@@ -17,20 +18,22 @@ Trains a histogram random forest, prints a stratified cross-validation report (p
 recall, F1, confusion matrix, macro-F1, attack-vs-benign F1), and writes model.onnx, model.onnx.card.json,
 model.onnx.report.txt and model.onnx.report.json. --threshold auto picks the decision threshold with
 the best attack-vs-benign F1 among those flagging at most --max-benign-flagged of the benign rows, by
-nested CV (each outer fold's threshold from an inner 3-fold CV on its training rows, so the report is
+nested CV (each outer fold's threshold from an inner --inner-folds CV on its training rows, so the report is
 an honest estimate; the final threshold from the outer held-out predictions). Identifier columns (Flow ID, IPs, source port,
 timestamp) are never used as features. A directory means every *.csv / *.h5 in it.
 With one benign label (the usual case) two forests are trained into one ONNX graph: a benign-vs-attack
 detector that makes the decision and an attack-type forest (attack rows only) that names the attack
-(--detector forces it); --flat trains one multi-class forest instead.`;
+(--detector forces it); --flat trains one multi-class forest instead. --boost (or any --boost-* option)
+also trains gradient-boosted trees (logistic loss, leaf-wise, histogram splits) on benign-vs-attack
+and averages their P(attack) with the detector forest's: the two err on different rows.`;
 
 export const command: Command = {
   summary: 'train a flow classifier (histogram random forest → ONNX + model card + CV report)',
   usage,
   async run(argv) {
     const a = parseArgs(argv, {
-      values: ['note', 'source-weight', 'data', 'label-column', 'benign', 'profile', 'out', 'trees', 'max-depth', 'max-features', 'min-samples-leaf', 'max-benign-flagged', 'seed', 'folds', 'threshold', 'exclude', 'columns', 'class-weight', 'name'],
-      flags: ['detector', 'flat'],
+      values: ['note', 'source-weight', 'data', 'label-column', 'benign', 'profile', 'out', 'trees', 'max-depth', 'max-features', 'min-samples-leaf', 'max-benign-flagged', 'seed', 'folds', 'threshold', 'exclude', 'columns', 'class-weight', 'name', 'inner-folds', 'boost-iterations', 'boost-learning-rate', 'boost-leaves', 'boost-min-samples-leaf', 'boost-l2'],
+      flags: ['detector', 'flat', 'boost'],
       aliases: { '-o': 'out' },
     });
     const data = expandDataFiles([...(a.values.get('data') ?? []), ...a.positionals]);
@@ -71,6 +74,11 @@ export const command: Command = {
       folds: num(a, 'folds', 5, 0),
       threshold: one(a, 'threshold') === 'auto' ? 'auto' : num(a, 'threshold', 0.5, 0),
       maxBenignFlagged: num(a, 'max-benign-flagged', 0.001, 0),
+      innerFolds: num(a, 'inner-folds', 3, 2),
+      boosting: a.flags.has('boost') || [...a.values.keys()].some((k) => k.startsWith('boost-')) ? {
+        iterations: num(a, 'boost-iterations', 300, 1), learningRate: num(a, 'boost-learning-rate', 0.1, 1e-6),
+        maxLeaves: num(a, 'boost-leaves', 31, 2), minSamplesLeaf: num(a, 'boost-min-samples-leaf', 5, 1), l2: num(a, 'boost-l2', 0, 0),
+      } : null,
       name: one(a, 'name', path.basename(out).replace(/\.onnx$/i, '')),
       preprocessing,
       detector: a.flags.has('flat') ? false : a.flags.has('detector') ? true : undefined,

@@ -5,6 +5,7 @@
  */
 import { attr, DataType, encodeModel, type OnnxNode } from './onnx.js';
 import type { Forest } from './forest.js';
+import type { BoostedTrees } from './boosting.js';
 
 /** The TreeEnsembleClassifier node for one forest. */
 export function forestNode(forest: Forest, labels: string[], input: string, outLabel: string, outProb: string, name: string): OnnxNode {
@@ -67,6 +68,45 @@ export function forestNode(forest: Forest, labels: string[], input: string, outL
   };
 }
 
+/** The TreeEnsembleRegressor node for boosted trees: output [N, 1] is the margin (log-odds). */
+export function boostedNode(model: BoostedTrees, input: string, output: string, name: string): OnnxNode {
+  const treeIds: number[] = [], nodeIds: number[] = [], featureIds: number[] = [], values: number[] = [], modes: string[] = [];
+  const trueIds: number[] = [], falseIds: number[] = [], tTree: number[] = [], tNode: number[] = [], tId: number[] = [], tW: number[] = [];
+  model.trees.forEach((tree, t) => {
+    for (let k = 0; k < tree.feature.length; k++) {
+      const leaf = tree.feature[k] < 0;
+      treeIds.push(t); nodeIds.push(k);
+      featureIds.push(leaf ? 0 : tree.feature[k]);
+      values.push(leaf ? 0 : tree.threshold[k]);
+      modes.push(leaf ? 'LEAF' : 'BRANCH_LEQ');
+      trueIds.push(leaf ? 0 : tree.left[k]);
+      falseIds.push(leaf ? 0 : tree.right[k]);
+      if (leaf) { tTree.push(t); tNode.push(k); tId.push(0); tW.push(tree.value[k]); }
+    }
+  });
+  return {
+    op: 'TreeEnsembleRegressor', domain: 'ai.onnx.ml', name,
+    inputs: [input], outputs: [output],
+    attrs: [
+      attr.int('n_targets', 1),
+      attr.ints('nodes_treeids', treeIds),
+      attr.ints('nodes_nodeids', nodeIds),
+      attr.ints('nodes_featureids', featureIds),
+      attr.floats('nodes_values', values),
+      attr.strings('nodes_modes', modes),
+      attr.ints('nodes_truenodeids', trueIds),
+      attr.ints('nodes_falsenodeids', falseIds),
+      attr.ints('target_treeids', tTree),
+      attr.ints('target_nodeids', tNode),
+      attr.ints('target_ids', tId),
+      attr.floats('target_weights', tW),
+      attr.floats('base_values', [model.base]),
+      attr.string('aggregate_function', 'SUM'),
+      attr.string('post_transform', 'NONE'),
+    ],
+  };
+}
+
 export function forestToOnnx(forest: Forest, labels: string[], metadata: Record<string, string> = {}): Uint8Array {
   const C = forest.classes;
   return encodeModel({
@@ -85,9 +125,10 @@ export function forestToOnnx(forest: Forest, labels: string[], metadata: Record<
 /**
  * Two-stage model in one graph: a detector forest (benign vs attack) decides how likely a flow is an
  * attack; an attack-type forest (trained on attack rows only) splits that probability among the
- * attack classes. probabilities = [P(benign), P(attack)·P(type_1 | attack), …].
+ * attack classes. probabilities = [P(benign), P(attack)·P(type_1 | attack), …]. With `boosted`, the
+ * detector's P(attack) is the mean of the forest's and the boosted trees' (sigmoid of the margin).
  */
-export function hierarchicalToOnnx(detector: Forest, types: Forest | null, benignLabel: string, attackLabels: string[], metadata: Record<string, string> = {}): Uint8Array {
+export function hierarchicalToOnnx(detector: Forest, types: Forest | null, benignLabel: string, attackLabels: string[], metadata: Record<string, string> = {}, boosted: BoostedTrees | null = null): Uint8Array {
   const F = detector.features;
   const nodes: OnnxNode[] = [forestNode(detector, [benignLabel, 'ATTACK'], 'input', 'det_label', 'det_prob', 'detector')];
   const inits = [
@@ -95,8 +136,18 @@ export function hierarchicalToOnnx(detector: Forest, types: Forest | null, benig
     { name: 'one', dims: [1], data: [1], int64: true },
     { name: 'two', dims: [1], data: [2], int64: true },
   ];
-  nodes.push({ op: 'Slice', inputs: ['det_prob', 'zero', 'one', 'one'], outputs: ['p_benign'] });
-  nodes.push({ op: 'Slice', inputs: ['det_prob', 'one', 'two', 'one'], outputs: ['p_attack'] });
+  if (boosted) {
+    inits.push({ name: 'half_f', dims: [1], data: [0.5], int64: false }, { name: 'one_f', dims: [1], data: [1], int64: false });
+    nodes.push({ op: 'Slice', inputs: ['det_prob', 'one', 'two', 'one'], outputs: ['rf_attack'] });
+    nodes.push(boostedNode(boosted, 'input', 'gb_margin', 'boosted_detector'));
+    nodes.push({ op: 'Sigmoid', inputs: ['gb_margin'], outputs: ['gb_attack'] });
+    nodes.push({ op: 'Add', inputs: ['rf_attack', 'gb_attack'], outputs: ['sum_attack'] });
+    nodes.push({ op: 'Mul', inputs: ['sum_attack', 'half_f'], outputs: ['p_attack'] });
+    nodes.push({ op: 'Sub', inputs: ['one_f', 'p_attack'], outputs: ['p_benign'] });
+  } else {
+    nodes.push({ op: 'Slice', inputs: ['det_prob', 'zero', 'one', 'one'], outputs: ['p_benign'] });
+    nodes.push({ op: 'Slice', inputs: ['det_prob', 'one', 'two', 'one'], outputs: ['p_attack'] });
+  }
   if (types) {
     nodes.push(forestNode(types, attackLabels, 'input', 'type_label', 'type_prob', 'attack_type'));
     nodes.push({ op: 'Mul', inputs: ['type_prob', 'p_attack'], outputs: ['p_types'] });

@@ -8,6 +8,7 @@ import type { ModelCard, Preprocessing } from './card.js';
 import type { Dataset } from './dataset.js';
 import { forestToOnnx, hierarchicalToOnnx } from './export-forest.js';
 import { defaultForestOptions, predictProba, trainForest, type Forest, type ForestOptions } from './forest.js';
+import { defaultBoostingOptions, predictBoosted, trainBoosting, type BoostedTrees, type BoostingOptions } from './boosting.js';
 import { evaluate, formatReport, stratifiedFolds, type EvaluationReport } from './metrics.js';
 
 export interface TrainOptions {
@@ -19,6 +20,11 @@ export interface TrainOptions {
    * only) names the attack. Needs exactly one benign label. Default false (one multi-class forest).
    */
   detector?: boolean;
+  /**
+   * with `detector`: also train gradient-boosted trees on benign-vs-attack and average their
+   * P(attack) with the detector forest's (null/undefined = forest only)
+   */
+  boosting?: Partial<BoostingOptions> | null;
   /** relative weight of rows per data source (Dataset.sourceNames), default 1 */
   sourceWeights?: Record<string, number>;
   /** cross-validation folds; 0 or 1 = no CV */
@@ -118,12 +124,22 @@ function fit(ds: Dataset, opts: TrainOptions, fo: ForestOptions, rowIndex?: Uint
     if (isAttack) { yType[i] = attackLabels.indexOf(ds.labels[ds.y[i]]); attackRows.push(i); }
   }
   const detector = trainForest(ds.x, yBin, F, 2, fo, idx, sw).forest;
+  const boosted: BoostedTrees | null = opts.boosting ? trainBoosting(ds.x, yBin, F, { ...defaultBoostingOptions, ...opts.boosting }, idx, sw).model : null;
   const types = attackLabels.length > 1 && attackRows.length > 0 ? trainForest(ds.x, yType, F, attackLabels.length, { ...fo, seed: fo.seed + 1 }, Uint32Array.from(attackRows), sw).forest : null;
   const A = attackLabels.length;
   return {
     labels,
     predict(x, rows) {
       const pd = predictProba(detector, x, rows);
+      if (boosted) {
+        const pg = predictBoosted(boosted, x, rows);
+        for (let r = 0; r < rows; r++) {
+          // same float32 arithmetic as the ONNX graph: (rf + gb) * 0.5, benign = 1 - attack
+          const pa = Math.fround(Math.fround(pd[r * 2 + 1] + pg[r]) * 0.5);
+          pd[r * 2 + 1] = pa;
+          pd[r * 2] = Math.fround(1 - pa);
+        }
+      }
       const pt = types ? predictProba(types, x, rows) : null;
       const out = new Float32Array(rows * (A + 1));
       for (let r = 0; r < rows; r++) {
@@ -132,9 +148,9 @@ function fit(ds: Dataset, opts: TrainOptions, fo: ForestOptions, rowIndex?: Uint
       }
       return out;
     },
-    toOnnx: (m) => hierarchicalToOnnx(detector, types, labels[0], attackLabels, m),
-    nodes: count(detector) + (types ? count(types) : 0),
-    trees: detector.trees.length + (types ? types.trees.length : 0),
+    toOnnx: (m) => hierarchicalToOnnx(detector, types, labels[0], attackLabels, m, boosted),
+    nodes: count(detector) + (types ? count(types) : 0) + (boosted ? boosted.trees.reduce((s, t) => s + t.feature.length, 0) : 0),
+    trees: detector.trees.length + (types ? types.trees.length : 0) + (boosted ? boosted.trees.length : 0),
   };
 }
 
@@ -255,6 +271,8 @@ export function trainModel(ds: Dataset, options: TrainOptions): TrainResult {
   if (ds.labels.length < 2) throw new Error(`need at least two classes, got only "${ds.labels[0]}"`);
   benignMask(ds.labels, opts.benignLabels);
   const fo: ForestOptions = { ...defaultForestOptions, ...opts.forest };
+  const bo: BoostingOptions | null = opts.detector && opts.boosting ? { ...defaultBoostingOptions, ...opts.boosting } : null;
+  const kind = opts.detector ? `detector${bo ? ` (forest + ${bo.iterations} boosted trees)` : ''} + attack-type forests` : 'forest';
   let threshold = typeof opts.threshold === 'number' ? opts.threshold : 0.5;
   let thresholdNote = '';
   let report: EvaluationReport | null = null;
@@ -272,21 +290,21 @@ export function trainModel(ds: Dataset, options: TrainOptions): TrainResult {
       threshold = chooseThreshold(cv.attackProbability, attack, opts.maxBenignFlagged ?? 0.001);
       thresholdNote = `nested threshold choice (best F1 with ≤ ${((opts.maxBenignFlagged ?? 0.001) * 100).toFixed(2)} % benign flagged, inner ${opts.innerFolds ?? 3}-fold CV on each outer fold's training rows): outer-fold thresholds ${cv.foldThresholds.join(', ')}; the final model's threshold ${threshold} is chosen the same way on all held-out predictions`;
     }
-    reportText = formatReport(report, `${k}-fold stratified cross-validation, ${ds.rows} rows, ${ds.columns.length} features, ${opts.detector ? 'detector + attack-type forests' : 'forest'} of ${fo.trees} trees, ${opts.threshold === 'auto' ? 'threshold auto (nested)' : `threshold ${threshold}`}, min samples per leaf ${fo.minSamplesLeaf}` +
+    reportText = formatReport(report, `${k}-fold stratified cross-validation, ${ds.rows} rows, ${ds.columns.length} features, ${kind} of ${fo.trees} trees, ${opts.threshold === 'auto' ? 'threshold auto (nested)' : `threshold ${threshold}`}, min samples per leaf ${fo.minSamplesLeaf}` +
       (minClass < k ? ` (note: smallest class has ${minClass} rows, fewer than ${k} folds)` : '')) + (thresholdNote ? `\n${thresholdNote}` : '') + `\n\n${sweep}`;
   }
   const t0 = process.hrtime.bigint();
   const model = fit(ds, opts, fo);
   const trainMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const nodes = model.nodes;
-  opts.log?.(`trained final ${opts.detector ? 'detector + attack-type forests' : 'forest'} on ${ds.rows} rows in ${(trainMs / 1000).toFixed(2)} s (${model.trees} trees, ${nodes} nodes)`);
+  opts.log?.(`trained final ${kind} on ${ds.rows} rows in ${(trainMs / 1000).toFixed(2)} s (${model.trees} trees, ${nodes} nodes)`);
   const benignLabels = opts.benignLabels.filter((b) => ds.labels.includes(b));
   const card: ModelCard = {
     format: 'deepmad-model-card',
     version: 1,
     name: opts.name ?? 'deepmad-forest',
     description: opts.description ?? (opts.detector
-      ? `Two-stage histogram random forests trained by deepmad: a benign-vs-attack detector (${fo.trees} trees) and an attack-type forest (${fo.trees} trees)`
+      ? `Two-stage model trained by deepmad: a benign-vs-attack detector (histogram random forest of ${fo.trees} trees${bo ? ` averaged with ${bo.iterations} gradient-boosted trees` : ''}) and an attack-type forest (${fo.trees} trees)`
       : `Histogram random forest (${fo.trees} trees) trained by deepmad`),
     profile: opts.profile,
     columns: ds.columns,
@@ -297,9 +315,11 @@ export function trainModel(ds: Dataset, options: TrainOptions): TrainResult {
     threshold,
     inputType: 'float32',
     provenance: {
-      trainer: opts.detector ? 'deepmad histogram random forests (detector + attack type)' : 'deepmad histogram random forest',
+      trainer: opts.detector ? `deepmad histogram random forests (detector${bo ? ' averaged with gradient boosting' : ''} + attack type)` : 'deepmad histogram random forest',
       sourceWeights: opts.sourceWeights ?? null,
       forest: { trees: fo.trees, maxDepth: fo.maxDepth, minSamplesLeaf: fo.minSamplesLeaf, maxFeatures: fo.maxFeatures ?? Math.round(Math.sqrt(ds.columns.length)), bootstrap: fo.bootstrap, classWeight: fo.classWeight ?? null, seed: fo.seed },
+      ...(bo ? { boosting: bo } : {}),
+      ...(opts.threshold === 'auto' ? { innerFolds: opts.innerFolds ?? 3 } : {}),
       rows: ds.rows,
       classCounts: Object.fromEntries(ds.labels.map((l, c) => [l, ds.y.reduce((s, v) => s + (v === c ? 1 : 0), 0)])),
       ...opts.provenance,

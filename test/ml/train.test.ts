@@ -8,7 +8,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { evaluate, stratifiedFolds } from '../../lib/ml/metrics.js';
 import { Random } from '../../lib/ml/random.js';
-import { trainForest, predictProba } from '../../lib/ml/forest.js';
+import { trainForest, predictProba, defaultForestOptions } from '../../lib/ml/forest.js';
+import { trainBoosting, predictBoosted, defaultBoostingOptions } from '../../lib/ml/boosting.js';
 import { forestToOnnx } from '../../lib/ml/export-forest.js';
 import { chooseThreshold, crossValidate, trainModel } from '../../lib/ml/train.js';
 import { loadCsvDataset, type Dataset } from '../../lib/ml/dataset.js';
@@ -109,6 +110,41 @@ describe('histogram random forest', () => {
     await s.release();
     const p = r.probabilities.data as Float32Array;
     for (let i = 0; i < 60; i++) assert.ok(Math.abs(p[i * 3] + p[i * 3 + 1] + p[i * 3 + 2] - 1) < 1e-5);
+  });
+
+  it('boosted trees: fit a separable target exactly, and the forest + boosting detector exports equal to its TS prediction', async () => {
+    // two informative features, label = a > 0.5 XOR b > 3: needs depth-2 interactions
+    const ds = synthetic(600, 4);
+    const yb = new Uint8Array(600);
+    for (let i = 0; i < 600; i++) yb[i] = (ds.x[i * 6] > 0.5) !== (ds.x[i * 6 + 1] > 3) ? 1 : 0;
+    const { model } = trainBoosting(ds.x, yb, 6, { ...defaultBoostingOptions, iterations: 60, maxLeaves: 8 });
+    const p = predictBoosted(model, ds.x, 600);
+    let wrong = 0;
+    for (let i = 0; i < 600; i++) if ((p[i] >= 0.5 ? 1 : 0) !== yb[i]) wrong++;
+    assert.equal(wrong, 0);
+    assert.equal(model.trees.length, 60);
+    assert.ok(model.trees.every((t) => t.feature.filter((f) => f < 0).length <= 8));
+    // deterministic
+    assert.deepEqual(predictBoosted(trainBoosting(ds.x, yb, 6, { ...defaultBoostingOptions, iterations: 60, maxLeaves: 8 }).model, ds.x, 600), p);
+
+    const opts = { benignLabels: ['BENIGN'], profile: 'improved', detector: true, folds: 0, forest: { trees: 8 }, boosting: { iterations: 20 } };
+    const res = trainModel(ds, opts);
+    assert.match(res.card.description, /averaged with 20 gradient-boosted trees/);
+    const test = synthetic(60, 9);
+    const s = await OrtSession.create(res.onnx);
+    const r = await s.run({ data: test.x, rows: 60, cols: 6, dtype: 'float32', outputs: ['probabilities'] });
+    await s.release();
+    const onnx = r.probabilities.data as Float32Array;
+    // the TS twin of the graph (forest mean and sigmoid(margin) averaged; attack types share the rest)
+    const det = trainForest(ds.x, Uint16Array.from(ds.y, (v) => (v === 0 ? 0 : 1)), 6, 2, { ...defaultForestOptions, trees: 8 }).forest;
+    const gb = trainBoosting(ds.x, Uint16Array.from(ds.y, (v) => (v === 0 ? 0 : 1)), 6, { ...defaultBoostingOptions, iterations: 20 }).model;
+    const pf = predictProba(det, test.x, 60);
+    const pg = predictBoosted(gb, test.x, 60);
+    for (let i = 0; i < 60; i++) {
+      const pa = (pf[i * 2 + 1] + pg[i]) / 2;
+      assert.ok(Math.abs(onnx[i * 3] - (1 - pa)) < 1e-5, `row ${i}: onnx P(benign) ${onnx[i * 3]} vs ${1 - pa}`);
+      assert.ok(Math.abs(onnx[i * 3] + onnx[i * 3 + 1] + onnx[i * 3 + 2] - 1) < 1e-5);
+    }
   });
 
   it('threshold auto: best F1 within the benign-flagged budget (ties → higher), chosen by nested CV', () => {
