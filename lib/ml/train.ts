@@ -186,21 +186,29 @@ function outOfFoldAttack(ds: Dataset, opts: TrainOptions, fo: ForestOptions, row
 /**
  * The threshold with the best attack-vs-benign F1 among those that flag at most `maxBenign` of the
  * benign rows (ties: the higher threshold, fewer false alarms); when none does, the one flagging fewest.
+ * With `group` (e.g. the data source of each row) the budget holds in every group on its own, so easy
+ * benign rows of one source cannot buy false alarms in another.
  */
-export function chooseThreshold(pAttack: ArrayLike<number>, isAttack: ArrayLike<number | boolean>, maxBenign: number): number {
+export function chooseThreshold(pAttack: ArrayLike<number>, isAttack: ArrayLike<number | boolean>, maxBenign: number, group?: ArrayLike<number>): number {
   let best = 0.5, bestF1 = -1, fewest = 0.5, fewestFp = Infinity;
-  let benignRows = 0;
-  for (let i = 0; i < pAttack.length; i++) if (!isAttack[i]) benignRows++;
-  for (let t = 0.05; t < 0.9751; t += 0.025) {
-    const th = Math.round(t * 1000) / 1000;
+  let G = 1;
+  if (group) for (let i = 0; i < group.length; i++) G = Math.max(G, group[i] + 1);
+  const benignRows = new Float64Array(G);
+  for (let i = 0; i < pAttack.length; i++) if (!isAttack[i]) benignRows[group ? group[i] : 0]++;
+  const fpIn = new Float64Array(G);
+  for (let step = 4; step <= 78; step++) {
+    const th = step / 80; // 0.05 … 0.975 in steps of 0.0125
     let tp = 0, fp = 0, fn = 0;
+    fpIn.fill(0);
     for (let i = 0; i < pAttack.length; i++) {
       const flagged = pAttack[i] >= th;
-      if (isAttack[i]) { if (flagged) tp++; else fn++; } else if (flagged) fp++;
+      if (isAttack[i]) { if (flagged) tp++; else fn++; } else if (flagged) { fp++; fpIn[group ? group[i] : 0]++; }
     }
     const f1 = tp ? (2 * tp) / (2 * tp + fp + fn) : 0;
     if (fp <= fewestFp) { fewestFp = fp; fewest = th; }
-    if (fp <= maxBenign * benignRows && f1 >= bestF1) { bestF1 = f1; best = th; }
+    let within = true;
+    for (let g = 0; g < G; g++) if (fpIn[g] > maxBenign * benignRows[g]) within = false;
+    if (within && f1 >= bestF1) { bestF1 = f1; best = th; }
   }
   return bestF1 < 0 ? fewest : best;
 }
@@ -228,7 +236,7 @@ export function crossValidate(ds: Dataset, options: TrainOptions): { report: Eva
     if (opts.threshold === 'auto') {
       // nested: the threshold comes from this fold's training rows alone
       const inner = outOfFoldAttack(ds, opts, fo, train, opts.innerFolds ?? 3, fo.seed + 100 + f);
-      threshold = chooseThreshold(inner, train.map((i) => (isAttackClass[ds.y[i]] ? 1 : 0)), opts.maxBenignFlagged ?? 0.001);
+      threshold = chooseThreshold(inner, train.map((i) => (isAttackClass[ds.y[i]] ? 1 : 0)), opts.maxBenignFlagged ?? 0.001, ds.source ? train.map((i) => ds.source![i]) : undefined);
     }
     foldThresholds.push(threshold);
     const model = fit(ds, opts, fo, Uint32Array.from(train));
@@ -287,8 +295,8 @@ export function trainModel(ds: Dataset, options: TrainOptions): TrainResult {
     sweep = thresholdSweep(ds, opts, cv.attackProbability);
     if (opts.threshold === 'auto') {
       const attack = Array.from(ds.y, (v) => (opts.benignLabels.includes(ds.labels[v]) ? 0 : 1));
-      threshold = chooseThreshold(cv.attackProbability, attack, opts.maxBenignFlagged ?? 0.001);
-      thresholdNote = `nested threshold choice (best F1 with ≤ ${((opts.maxBenignFlagged ?? 0.001) * 100).toFixed(2)} % benign flagged, inner ${opts.innerFolds ?? 3}-fold CV on each outer fold's training rows): outer-fold thresholds ${cv.foldThresholds.join(', ')}; the final model's threshold ${threshold} is chosen the same way on all held-out predictions`;
+      threshold = chooseThreshold(cv.attackProbability, attack, opts.maxBenignFlagged ?? 0.001, ds.source);
+      thresholdNote = `nested threshold choice (best F1 with ≤ ${((opts.maxBenignFlagged ?? 0.001) * 100).toFixed(2)} % benign flagged${ds.source ? ' in every data source' : ''}, inner ${opts.innerFolds ?? 3}-fold CV on each outer fold's training rows): outer-fold thresholds ${cv.foldThresholds.join(', ')}; the final model's threshold ${threshold} is chosen the same way on all held-out predictions`;
     }
     reportText = formatReport(report, `${k}-fold stratified cross-validation, ${ds.rows} rows, ${ds.columns.length} features, ${kind} of ${fo.trees} trees, ${opts.threshold === 'auto' ? 'threshold auto (nested)' : `threshold ${threshold}`}, min samples per leaf ${fo.minSamplesLeaf}` +
       (minClass < k ? ` (note: smallest class has ${minClass} rows, fewer than ${k} folds)` : '')) + (thresholdNote ? `\n${thresholdNote}` : '') + `\n\n${sweep}`;

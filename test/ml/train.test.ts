@@ -153,6 +153,11 @@ describe('histogram random forest', () => {
     assert.equal(chooseThreshold([0.1, 0.3, 0.62, 0.5, 0.9, 0.95], isAttack, 0), 0.9);
     assert.equal(chooseThreshold([0.1, 0.3, 0.62, 0.5, 0.9, 0.95], isAttack, 1 / 3), 0.5);
     assert.equal(chooseThreshold([0.99, 0.3, 0.62, 0.5, 0.9, 0.95], isAttack, 0), 0.975); // nothing fits: fewest false alarms
+    // 100 easy benign rows of a second source must not buy a false alarm among the first source's 2
+    const p = [0.1, 0.6, 0.5, 0.8, ...Array(100).fill(0)];
+    const attack = [0, 0, 1, 1, ...Array(100).fill(0)];
+    assert.equal(chooseThreshold(p, attack, 0.01), 0.5);
+    assert.equal(chooseThreshold(p, attack, 0.01, [0, 0, 0, 0, ...Array(100).fill(1)]), 0.8);
     const ds = synthetic(600, 4);
     const opts = { benignLabels: ['BENIGN'], profile: 'improved', detector: true, folds: 3, threshold: 'auto' as const, maxBenignFlagged: 0.01, forest: { trees: 8 } };
     const res = trainModel(ds, opts);
