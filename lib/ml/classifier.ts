@@ -105,6 +105,8 @@ export class Classifier {
   private readonly probWidth: number;
   private readonly batchSize: number;
   private readonly sliceRows: number;
+  /** input matrices the backend is done with, ready to be filled again */
+  private readonly freeMatrices: Array<Float32Array | Uint8Array> = [];
   /**
    * copies a flow object's model columns into `row` when all are numbers (else returns false):
    * one property read per column by a constant name. A loop of `flow[name]` reads is a megamorphic
@@ -243,7 +245,7 @@ export class Classifier {
     try {
       for (let start = 0; start < rows; start += this.batchSize) {
         const end = Math.min(rows, start + this.batchSize);
-        const x = this.dtype === 'uint8' ? new Uint8Array((end - start) * F) : new Float32Array((end - start) * F);
+        const x = this.takeMatrix((end - start) * F);
         for (let s = start; s < end; s += slice) {
           if (s > 0) await yieldToLoop();
           fill(x, start, s, Math.min(end, s + slice));
@@ -399,9 +401,25 @@ export class Classifier {
     };
   }
 
+  /**
+   * An input matrix of `length` values: one the backend has handed back when there is one of that
+   * size (a call of full batches reuses two or three matrices instead of allocating one per batch),
+   * else a new one. Every value is overwritten before the matrix is sent.
+   */
+  private takeMatrix(length: number): Float32Array | Uint8Array {
+    const k = this.freeMatrices.findIndex((m) => m.length === length);
+    if (k >= 0) return this.freeMatrices.splice(k, 1)[0];
+    return this.dtype === 'uint8' ? new Uint8Array(length) : new Float32Array(length);
+  }
+
+  private readonly recycleMatrix = (m: Float32Array | Uint8Array): void => {
+    if (this.freeMatrices.length >= 4) this.freeMatrices.shift();
+    this.freeMatrices.push(m);
+  };
+
   private async runBatch(x: Float32Array | Uint8Array, rows: number): Promise<Float32Array> {
     const F = this.columns.length;
-    const res = await this.backend.run({ data: x, rows, cols: F, dtype: this.dtype, outputs: [this.probName] });
+    const res = await this.backend.run({ data: x, rows, cols: F, dtype: this.dtype, outputs: [this.probName] }, this.recycleMatrix);
     const r = res[this.probName];
     const data = r.data as Float32Array;
     const C = this.labels.length;

@@ -3,7 +3,9 @@
  * code behind a Promise, so running it here keeps the caller's event loop free.
  * Protocol (all replies carry the request id):
  *   {type:'load', bytes, threads}            → {ok, inputs, outputs}
- *   {type:'run', data, rows, cols, dtype, outputs} → {ok, results: {name: {data, dims, type}}}
+ *   {type:'run', data, rows, cols, dtype, outputs} → {ok, results: {name: {data, dims, type}}, input}
+ * Buffers are transferred, not copied: the input matrix to the worker and back (`input`, for
+ * reuse), each result's data to the caller.
  */
 import { parentPort } from 'node:worker_threads';
 import { OrtSession, type RunRequest } from './ort-session.js';
@@ -24,10 +26,13 @@ async function handle(msg: { type: string } & Record<string, unknown>): Promise<
   }
   if (msg.type === 'run') {
     if (!session) throw new Error('no model loaded');
-    const results = await session.run(msg as unknown as RunRequest);
+    const req = msg as unknown as RunRequest;
+    const results = await session.run(req);
     const transfer: ArrayBuffer[] = [];
     for (const r of Object.values(results)) if (ArrayBuffer.isView(r.data)) transfer.push(r.data.buffer as ArrayBuffer);
-    return { reply: { results }, transfer };
+    // the input matrix goes back to the caller, which fills it again for a later batch
+    if (ArrayBuffer.isView(req.data)) transfer.push(req.data.buffer as ArrayBuffer);
+    return { reply: { results, input: req.data }, transfer };
   }
   if (msg.type === 'close') {
     await session?.release();

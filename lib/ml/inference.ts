@@ -9,14 +9,21 @@ import { OrtSession, type RunRequest, type RunResult, type TensorInfo } from './
 export interface InferenceBackend {
   inputs: TensorInfo[];
   outputs: TensorInfo[];
-  run(req: RunRequest): Promise<Record<string, RunResult>>;
+  /**
+   * Runs one batch. `recycle` gets the input matrix back once the backend is done with it (from
+   * the worker, its transferred buffer returned), so the caller can fill it again.
+   */
+  run(req: RunRequest, recycle?: (data: Float32Array | Uint8Array) => void): Promise<Record<string, RunResult>>;
   close(): Promise<void>;
 }
 
 export async function createBackend(bytes: Uint8Array, opts: { worker?: boolean; threads?: number } = {}): Promise<InferenceBackend> {
   if (opts.worker === false) {
     const s = await OrtSession.create(bytes, { threads: opts.threads });
-    return { inputs: s.inputs, outputs: s.outputs, run: (r) => s.run(r), close: () => s.release() };
+    return {
+      inputs: s.inputs, outputs: s.outputs, close: () => s.release(),
+      run: async (r, recycle) => { const res = await s.run(r); recycle?.(r.data); return res; },
+    };
   }
   return WorkerBackend.start(bytes, opts.threads);
 }
@@ -78,10 +85,11 @@ class WorkerBackend implements InferenceBackend {
     });
   }
 
-  async run(req: RunRequest): Promise<Record<string, RunResult>> {
+  async run(req: RunRequest, recycle?: (data: Float32Array | Uint8Array) => void): Promise<Record<string, RunResult>> {
     // transfer only a buffer the request owns whole; a view into a larger buffer is copied first
     const data = req.data.byteOffset === 0 && req.data.byteLength === req.data.buffer.byteLength ? req.data : req.data.slice();
     const reply = await this.request({ type: 'run', ...req, data }, [data.buffer as ArrayBuffer]);
+    if (recycle && ArrayBuffer.isView(reply.input)) recycle(reply.input as Float32Array | Uint8Array);
     return reply.results as Record<string, RunResult>;
   }
 
