@@ -18,6 +18,8 @@ interface TrainConfig {
   seed?: string | number;
   maxRows?: string | number;
   threshold?: string | number;
+  /** also train gradient-boosted trees for the benign-vs-attack decision */
+  boost?: boolean;
 }
 
 const num = (v: unknown, dflt: number): number => {
@@ -115,6 +117,7 @@ export = function register(RED: NodeAPI) {
         threshold: num(config.threshold, 0.5),
         name: path.basename(out).replace(/\.onnx$/i, ''),
         forest: { trees: num(config.trees, 100), seed: num(config.seed, 1) },
+        boosting: config.boost === true ? {} : null,
         provenance: { trainer: 'deepmad-train node', node: node.id, flows: rows },
       });
       training = false;

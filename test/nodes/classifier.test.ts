@@ -244,7 +244,7 @@ describe('deepmad-train', () => {
 
   it('trains on labelled flows (msg.label) on command, writes model + card + report, and the model works', async () => {
     const out = path.join(tmp, 'trained', 'from-node.onnx');
-    await h.load(['train'], [tab(), { id: 'tr', z: 't1', type: 'deepmad-train', output: out, benign: 'BENIGN', trees: 10, folds: 3, seed: 1, wires: [['out']] }, helperNode('out')]);
+    await h.load(['train'], [tab(), { id: 'tr', z: 't1', type: 'deepmad-train', output: out, benign: 'BENIGN', trees: 10, folds: 3, seed: 1, boost: true, wires: [['out']] }, helperNode('out')]);
     const tr = h.getNode('tr');
     const status = recordStatus(tr);
     tr.receive({ payload: wikiFlows, label: 'BENIGN' });
@@ -267,6 +267,7 @@ describe('deepmad-train', () => {
     await status.waitFor((s) => s.fill === 'green' && /^trained: macro-F1 /.test(s.text ?? ''));
     const card = JSON.parse(fs.readFileSync(`${out}.card.json`, 'utf8'));
     assert.equal(card.profile, 'improved');
+    assert.equal(card.provenance.boosting.iterations, 300); // the Boosting checkbox
     assert.ok(!card.columns.includes('Src IP') && !card.columns.includes('Flow ID') && card.columns.includes('Flow Duration'));
     const clf = await Classifier.open(out, { worker: false });
     const v = await clf.classify(synFlows.slice(0, 20));
