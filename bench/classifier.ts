@@ -195,8 +195,8 @@ async function nodeStalls(ctx: BenchContext, model: string, big: Array<Record<st
     try {
       const c = helper.getNode('c');
       const out = helper.getNode('out');
-      // one message in; resolves when every row has come out (one message per output used)
-      const classify = (payload: unknown, rows: number): Promise<void> => new Promise((resolve) => {
+      // messages in; resolves when every row has come out (one message per output used)
+      const classify = (payloads: unknown[], rows: number): Promise<void> => new Promise((resolve) => {
         let seen = 0;
         const onMsg = (m: Record<string, any>): void => {
           seen += Array.isArray(m.payload) ? m.payload.length : m.payload.rows;
@@ -205,14 +205,17 @@ async function nodeStalls(ctx: BenchContext, model: string, big: Array<Record<st
           resolve();
         };
         out.on('input', onMsg);
-        c.receive({ topic: 'deepmad/flows', payload });
+        for (const payload of payloads) c.receive({ topic: 'deepmad/flows', payload });
       });
       if (output === 'objects') {
-        await classify(big.slice(0, 4096), 4096); // loads the model, warms up
-        await reportStall(ctx, 'node: 100k flow objects → objects (flows/s)', big.length, () => classify(big, big.length), nice);
+        await classify([big.slice(0, 4096)], 4096); // loads the model, warms up
+        await reportStall(ctx, 'node: 100k flow objects → objects (flows/s)', big.length, () => classify([big], big.length), nice);
+        // as the flow meter sends them: batches of 1000 flows (its default), all queued at once
+        const batches = Array.from({ length: big.length / 1000 }, (_, k) => big.slice(k * 1000, (k + 1) * 1000));
+        await reportStall(ctx, 'node: 100 messages of 1000 flow objects (flows/s)', big.length, () => classify(batches, big.length), nice);
       } else {
-        await classify(columns, columns.rows);
-        await reportStall(ctx, 'node: 100k flows as flow columns → columns (flows/s)', big.length, () => classify(bigColumns, bigColumns.rows), nice);
+        await classify([columns], columns.rows);
+        await reportStall(ctx, 'node: 100k flows as flow columns → columns (flows/s)', big.length, () => classify([bigColumns], bigColumns.rows), nice);
       }
     } finally {
       await helper.unload();
