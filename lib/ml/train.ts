@@ -41,6 +41,12 @@ export interface TrainOptions {
   maxBenignFlagged?: number;
   /** inner folds for 'auto' (default 3) */
   innerFolds?: number;
+  /**
+   * data sources (Dataset.sourceNames) whose held-out rows pick the 'auto' threshold; default all.
+   * For auxiliary data whose benign and attack rows overlap on purpose (look-alike lab traffic) while
+   * the false-alarm budget is defined on the main data.
+   */
+  thresholdSources?: string[];
   name?: string;
   description?: string;
   provenance?: Record<string, unknown>;
@@ -213,6 +219,18 @@ export function chooseThreshold(pAttack: ArrayLike<number>, isAttack: ArrayLike<
   return bestF1 < 0 ? fewest : best;
 }
 
+/** Row filter for the threshold choice: rows of opts.thresholdSources, or every row. */
+function thresholdRowFilter(ds: Dataset, opts: TrainOptions): (i: number) => boolean {
+  if (!opts.thresholdSources?.length) return () => true;
+  if (!ds.source || !ds.sourceNames) throw new Error('--threshold-source needs data from more than one source');
+  const want = new Set(opts.thresholdSources.map((n) => {
+    const s = ds.sourceNames!.indexOf(n);
+    if (s < 0) throw new Error(`threshold source "${n}" is not one of the data sources: ${ds.sourceNames!.join(', ')}`);
+    return s;
+  }));
+  return (i) => want.has(ds.source![i]);
+}
+
 export function crossValidate(ds: Dataset, options: TrainOptions): { report: EvaluationReport; attackProbability: Float32Array; foldThresholds: number[] } {
   const opts = withDefaults(ds, options);
   const k = opts.folds ?? 5;
@@ -223,6 +241,7 @@ export function crossValidate(ds: Dataset, options: TrainOptions): { report: Eva
   const toModel = ds.labels.map((l) => labels.indexOf(l));
   const benign = benignMask(labels, opts.benignLabels);
   const isAttackClass = ds.labels.map((l) => !opts.benignLabels.includes(l));
+  const useForThreshold = thresholdRowFilter(ds, opts);
   const fold = stratifiedFolds(ds.y, ds.labels.length, k, fo.seed);
   const pred = new Int32Array(ds.rows);
   const pAttack = new Float32Array(ds.rows);
@@ -236,7 +255,8 @@ export function crossValidate(ds: Dataset, options: TrainOptions): { report: Eva
     if (opts.threshold === 'auto') {
       // nested: the threshold comes from this fold's training rows alone
       const inner = outOfFoldAttack(ds, opts, fo, train, opts.innerFolds ?? 3, fo.seed + 100 + f);
-      threshold = chooseThreshold(inner, train.map((i) => (isAttackClass[ds.y[i]] ? 1 : 0)), opts.maxBenignFlagged ?? 0.001, ds.source ? train.map((i) => ds.source![i]) : undefined);
+      const pick = train.map((_, j) => j).filter((j) => useForThreshold(train[j]));
+      threshold = chooseThreshold(pick.map((j) => inner[j]), pick.map((j) => (isAttackClass[ds.y[train[j]]] ? 1 : 0)), opts.maxBenignFlagged ?? 0.001, ds.source ? pick.map((j) => ds.source![train[j]]) : undefined);
     }
     foldThresholds.push(threshold);
     const model = fit(ds, opts, fo, Uint32Array.from(train));
@@ -292,12 +312,15 @@ export function trainModel(ds: Dataset, options: TrainOptions): TrainResult {
     opts.log?.(`cross-validating (${k} stratified folds, seed ${fo.seed})`);
     const cv = crossValidate(ds, opts);
     report = cv.report;
-    sweep = thresholdSweep(ds, opts, cv.attackProbability);
     if (opts.threshold === 'auto') {
-      const attack = Array.from(ds.y, (v) => (opts.benignLabels.includes(ds.labels[v]) ? 0 : 1));
-      threshold = chooseThreshold(cv.attackProbability, attack, opts.maxBenignFlagged ?? 0.001, ds.source);
-      thresholdNote = `nested threshold choice (best F1 with ≤ ${((opts.maxBenignFlagged ?? 0.001) * 100).toFixed(2)} % benign flagged${ds.source ? ' in every data source' : ''}, inner ${opts.innerFolds ?? 3}-fold CV on each outer fold's training rows): outer-fold thresholds ${cv.foldThresholds.join(', ')}; the final model's threshold ${threshold} is chosen the same way on all held-out predictions`;
+      const use = thresholdRowFilter(ds, opts);
+      const pick: number[] = [];
+      for (let i = 0; i < ds.rows; i++) if (use(i)) pick.push(i);
+      threshold = chooseThreshold(pick.map((i) => cv.attackProbability[i]), pick.map((i) => (opts.benignLabels.includes(ds.labels[ds.y[i]]) ? 0 : 1)), opts.maxBenignFlagged ?? 0.001, ds.source ? pick.map((i) => ds.source![i]) : undefined);
+      sweep = thresholdSweep(ds, opts, cv.attackProbability, threshold);
+      thresholdNote = `nested threshold choice (best F1 with ≤ ${((opts.maxBenignFlagged ?? 0.001) * 100).toFixed(2)} % benign flagged${opts.thresholdSources?.length ? ` on the held-out rows of ${opts.thresholdSources.join(', ')}` : ds.source ? ' in every data source' : ''}, inner ${opts.innerFolds ?? 3}-fold CV on each outer fold's training rows): outer-fold thresholds ${cv.foldThresholds.join(', ')}; the final model's threshold ${threshold} is chosen the same way on all held-out predictions`;
     }
+    sweep ||= thresholdSweep(ds, opts, cv.attackProbability, threshold);
     reportText = formatReport(report, `${k}-fold stratified cross-validation, ${ds.rows} rows, ${ds.columns.length} features, ${kind} of ${fo.trees} trees, ${opts.threshold === 'auto' ? 'threshold auto (nested)' : `threshold ${threshold}`}, min samples per leaf ${fo.minSamplesLeaf}` +
       (minClass < k ? ` (note: smallest class has ${minClass} rows, fewer than ${k} folds)` : '')) + (thresholdNote ? `\n${thresholdNote}` : '') + `\n\n${sweep}`;
   }
@@ -327,7 +350,7 @@ export function trainModel(ds: Dataset, options: TrainOptions): TrainResult {
       sourceWeights: opts.sourceWeights ?? null,
       forest: { trees: fo.trees, maxDepth: fo.maxDepth, minSamplesLeaf: fo.minSamplesLeaf, maxFeatures: fo.maxFeatures ?? Math.round(Math.sqrt(ds.columns.length)), bootstrap: fo.bootstrap, classWeight: fo.classWeight ?? null, seed: fo.seed },
       ...(bo ? { boosting: bo } : {}),
-      ...(opts.threshold === 'auto' ? { innerFolds: opts.innerFolds ?? 3 } : {}),
+      ...(opts.threshold === 'auto' ? { innerFolds: opts.innerFolds ?? 3, thresholdSources: opts.thresholdSources ?? null } : {}),
       rows: ds.rows,
       classCounts: Object.fromEntries(ds.labels.map((l, c) => [l, ds.y.reduce((s, v) => s + (v === c ? 1 : 0), 0)])),
       ...opts.provenance,
@@ -348,14 +371,14 @@ export function trainModel(ds: Dataset, options: TrainOptions): TrainResult {
 }
 
 /** Attack-vs-benign results of the held-out predictions at other thresholds, per data source. */
-function thresholdSweep(ds: Dataset, opts: TrainOptions, pAttack: Float32Array): string {
+function thresholdSweep(ds: Dataset, opts: TrainOptions, pAttack: Float32Array, chosen: number): string {
   const benign = new Set(opts.benignLabels.map((b) => ds.labels.indexOf(b)).filter((i) => i >= 0));
   const groups: Array<[string, (i: number) => boolean]> = [['all held-out rows', () => true]];
   if (ds.source && ds.sourceNames) ds.sourceNames.forEach((n, s) => groups.push([n, (i) => ds.source![i] === s]));
-  const lines = ['held-out attack-vs-benign results by threshold (F1, benign flagged, attacks missed):'];
+  const lines = [`held-out attack-vs-benign results by threshold (F1, benign flagged, attacks missed; ${chosen} = the model's threshold, measured on the same held-out predictions it was chosen from):`];
   for (const [name, inGroup] of groups) {
     const cells: string[] = [];
-    for (const t of [0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9]) {
+    for (const t of [...new Set([0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9, chosen])].sort((a, b) => a - b)) {
       let tp = 0, fp = 0, fn = 0, tn = 0;
       for (let i = 0; i < ds.rows; i++) {
         if (!inGroup(i)) continue;
@@ -363,7 +386,7 @@ function thresholdSweep(ds: Dataset, opts: TrainOptions, pAttack: Float32Array):
         const p = pAttack[i] >= t;
         if (a && p) tp++; else if (!a && p) fp++; else if (a) fn++; else tn++;
       }
-      cells.push(`${t.toFixed(2)}: ${(tp ? (2 * tp) / (2 * tp + fp + fn) : 0).toFixed(5)} ${fp}/${fp + tn} ${fn}/${tp + fn}`);
+      cells.push(`${t === chosen ? `[${t}]` : t.toFixed(2)}: ${(tp ? (2 * tp) / (2 * tp + fp + fn) : 0).toFixed(5)} ${fp}/${fp + tn} ${fn}/${tp + fn}`);
     }
     lines.push(`  ${name}: ${cells.join(' | ')}`);
   }

@@ -166,6 +166,15 @@ describe('histogram random forest', () => {
     assert.equal(res.card.threshold, chooseThreshold(cv.attackProbability, Array.from(ds.y, (v) => (v === 0 ? 0 : 1)), 0.01));
     assert.match(res.reportText, new RegExp(`outer-fold thresholds ${cv.foldThresholds.join(', ')}; the final model's threshold ${res.card.threshold} `));
     assert.deepEqual(Buffer.from(trainModel(ds, opts).onnx), Buffer.from(res.onnx)); // deterministic
+    // --threshold-source: only that source's held-out rows pick the threshold
+    const two = { ...ds, source: Uint16Array.from({ length: 600 }, (_, i) => i % 2), sourceNames: ['main', 'aux'] };
+    const o2 = { ...opts, thresholdSources: ['main'] };
+    const cv2 = crossValidate(two, o2);
+    const main = Array.from({ length: 300 }, (_, j) => 2 * j);
+    const res2 = trainModel(two, o2);
+    assert.equal(res2.card.threshold, chooseThreshold(main.map((i) => cv2.attackProbability[i]), main.map((i) => (two.y[i] === 0 ? 0 : 1)), 0.01));
+    assert.match(res2.reportText, /benign flagged on the held-out rows of main, inner 3-fold/);
+    assert.throws(() => trainModel(two, { ...opts, thresholdSources: ['lab'] }), /threshold source "lab" is not one of the data sources: main, aux/);
   });
 
   it('refuses data without the benign label or with a single class', () => {
