@@ -302,13 +302,19 @@ function stop(p: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void
   return new Promise((r) => { if (p.exitCode !== null) { r(); return; } p.once('exit', () => r()); p.kill(signal); });
 }
 
+/** The client's seed for a scenario: the same whether it runs in a full run or alone (--only), so runs can be merged. */
+export function scenarioSeed(seed: number, scenario: string): number {
+  const i = DEFAULT_MODEL_SCENARIOS.indexOf(scenario);
+  return seed * 100 + (i >= 0 ? i : 50 + Object.keys(SCENARIOS).indexOf(scenario));
+}
+
 /** Keeps at most `max` items, evenly spaced (deterministic), so no scenario swamps the others. */
 export function capEvenly<T>(items: T[], max: number): T[] {
   if (items.length <= max) return items;
   return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]);
 }
 
-async function run(outDir: string, seconds: number, seeds: number[], only: string[], maxPerScenario: number): Promise<void> {
+async function run(outDir: string, seconds: number, seeds: number[], only: string[], maxPerScenario: number, mergeFrom: string): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the traffic lab needs root (network namespaces)');
   fs.mkdirSync(outDir, { recursive: true });
   const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmlab-cert-'));
@@ -324,7 +330,8 @@ async function run(outDir: string, seconds: number, seeds: number[], only: strin
   // server process mounts; the shadow copy holds nothing but the lab user's hash
   const hash = execFileSync('openssl', ['passwd', '-6', '-salt', 'dmlabsalt', LAB_SSH_PASSWORD], { encoding: 'utf8' }).trim();
   fs.writeFileSync(path.join(certDir, 'passwd'), `${fs.readFileSync('/etc/passwd', 'utf8').trimEnd()}\n${LAB_SSH_USER}:x:4242:4242:traffic lab:${certDir}:/bin/sh\n`);
-  fs.writeFileSync(path.join(certDir, 'shadow'), `${LAB_SSH_USER}:${hash}:19000:0:99999:7:::\n`, { mode: 0o640 });
+  // root stays (password '*': none) so the key-based ssh scenarios can log in: sshd treats an account without a shadow entry as locked
+  fs.writeFileSync(path.join(certDir, 'shadow'), `root:*:19000:0:99999:7:::\n${LAB_SSH_USER}:${hash}:19000:0:99999:7:::\n`, { mode: 0o640 });
   fs.writeFileSync(path.join(certDir, 'askpass.sh'), ASKPASS_SCRIPT, { mode: 0o755 });
   fs.chmodSync(certDir, 0o755); // the lab user's shell starts in its home
   setupNetwork();
@@ -339,11 +346,11 @@ async function run(outDir: string, seconds: number, seeds: number[], only: strin
     await sleep(800);
     const scenarios = only.length === 1 && only[0] === 'default' ? DEFAULT_MODEL_SCENARIOS : only.length ? only : Object.keys(SCENARIOS);
     for (const seed of seeds) {
-      for (const [k, sc] of scenarios.entries()) {
+      for (const sc of scenarios) {
         const pcap = path.join(outDir, `${sc}-seed${seed}.pcap`);
         const cap = spawn('ip', ['netns', 'exec', SRV_NS, 'dumpcap', '-q', '-P', '-i', 'dmlab0', '-w', pcap], { stdio: 'ignore' });
         await sleep(1000);
-        execFileSync('ip', ['netns', 'exec', CLI_NS, process.execPath, self, 'client', sc, String(seconds), String(seed * 100 + k), certDir], { stdio: 'inherit' });
+        execFileSync('ip', ['netns', 'exec', CLI_NS, process.execPath, self, 'client', sc, String(seconds), String(scenarioSeed(seed, sc)), certDir], { stdio: 'inherit' });
         await sleep(1500);
         await stop(cap, 'SIGINT');
         const flows = await meterCapture(pcap, 'improved');
@@ -362,6 +369,12 @@ async function run(outDir: string, seconds: number, seeds: number[], only: strin
     teardownNetwork();
     fs.rmSync(certDir, { recursive: true, force: true });
   }
+  if (mergeFrom) {
+    // keep the earlier run's rows of every scenario not rerun now (its last column is the scenario)
+    const rerun = new Set(rows.map((r) => r.slice(r.lastIndexOf(',') + 1)));
+    const old = fs.readFileSync(mergeFrom, 'utf8').split('\n').slice(1).filter((l) => l && !rerun.has(l.slice(l.lastIndexOf(',') + 1)));
+    rows.unshift(...old);
+  }
   fs.writeFileSync(path.join(outDir, 'lab-flows.csv'), `${[...(header ?? []), 'Label', 'Scenario'].join(',')}\n${rows.join('\n')}\n`);
   console.log(`wrote ${rows.length} labelled flows to ${path.join(outDir, 'lab-flows.csv')}`);
 }
@@ -372,8 +385,8 @@ if (require.main === module) {
   const main = async (): Promise<void> => {
     if (mode === 'serve') return serve(rest[0]);
     if (mode === 'client') return client(rest[0], Number(rest[1]), Number(rest[2]), rest[3]);
-    if (mode === 'run') return run(opt('out', 'models/training/lab'), Number(opt('seconds', '20')), opt('seed', '1').split(',').map(Number), opt('only', '').split(',').filter(Boolean), Number(opt('max-per-scenario', '2500')));
-    console.error('usage: lab.js run --out DIR [--seconds 20] [--seed 1[,2…]] [--only a,b | --only default] [--max-per-scenario N]');
+    if (mode === 'run') return run(opt('out', 'models/training/lab'), Number(opt('seconds', '20')), opt('seed', '1').split(',').map(Number), opt('only', '').split(',').filter(Boolean), Number(opt('max-per-scenario', '2500')), opt('merge', ''));
+    console.error('usage: lab.js run --out DIR [--seconds 20] [--seed 1[,2…]] [--only a,b | --only default] [--max-per-scenario N] [--merge earlier-lab-flows.csv]');
     process.exitCode = 2;
   };
   main().catch((err: unknown) => { console.error(`lab: ${(err as Error).message}`); process.exitCode = 1; });
