@@ -126,14 +126,19 @@ async function synFlood(ctx: ScenarioContext): Promise<void> {
   }
 }
 
-/** Benign one-way and low-rate datagrams: syslog, SNMP traps, statsd, NetBIOS, SSDP, mDNS, NAT keepalives. */
+/**
+ * Benign one-way and low-rate datagrams: syslog, SNMP traps, statsd, NetBIOS, SSDP, mDNS, NAT
+ * keepalives. Daemons that report continuously (syslog, statsd, keepalives, announcements) keep one
+ * socket and send several datagrams; traps and discovery probes are one-shot from a fresh socket.
+ */
 async function datagrams(ctx: ScenarioContext): Promise<void> {
   const { rng } = ctx;
-  const services: Array<[number, number, number]> = [[514, 60, 400], [162, 80, 300], [8125, 20, 120], [137, 50, 50], [138, 200, 240], [1900, 120, 400], [5353, 40, 300], [4500, 1, 1], [5060, 300, 800], [3702, 600, 900]];
+  const services: Array<[number, number, number, boolean]> = [[514, 60, 400, true], [162, 80, 300, false], [8125, 20, 120, true], [137, 50, 50, true], [138, 200, 240, true],
+    [1900, 120, 400, true], [5353, 40, 300, true], [4500, 1, 1, true], [5060, 300, 800, false], [3702, 600, 900, false]];
   await ctx.workers(3, (w) => ctx.loop(async () => {
-    const [port, lo, hi] = pickOf(rng, services);
-    const n = rng.next() < 0.7 ? 1 : 2 + rng.int(6);
-    await udpBurst(rng, CLIENT_IPS[w], () => port, () => lo + rng.int(hi - lo + 1), n, 20 + rng.int(500), rng.next() < 0.5);
+    const [port, lo, hi, persistent] = pickOf(rng, services);
+    const n = persistent ? 2 + rng.int(8) : rng.next() < 0.8 ? 1 : 2;
+    await udpBurst(rng, CLIENT_IPS[w], () => port, () => lo + rng.int(hi - lo + 1), n, persistent ? 100 + rng.int(2000) : 20 + rng.int(500), !persistent);
   }, () => 50 + rng.int(1500)));
 }
 
@@ -319,7 +324,8 @@ async function webAppUsers(ctx: ScenarioContext): Promise<void> {
   const { rng } = ctx;
   await ctx.workers(8, (w) => ctx.loop(async () => {
     const local = CLIENT_IPS[w % CLIENT_IPS.length];
-    const agent = new http.Agent({ keepAlive: rng.next() < 0.7, maxSockets: 2 });
+    // browsers keep connections alive; a connection per request is what scripted tools do
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
     if (rng.next() < 0.1) await request(agent, local, 'POST', '/login', `username=${WEBAPP_USER}&password=${enc(WEBAPP_PASSWORD.toLowerCase())}&Login=Login`);
     const cookie = await login(agent, local);
     const n = 1 + rng.int(8);
