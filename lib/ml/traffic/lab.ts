@@ -338,22 +338,27 @@ function prepareLabFiles(): string {
 }
 
 /**
- * Benign flows as a capture started in the middle of the traffic sees them: the pcap cut at a seeded
- * point, metered again, keeping the TCP flows that began before the cut (no SYN) — one-packet
- * remnants and handshake-less connections that every real capture holds at its start.
+ * Benign flows as captures started in the middle of the traffic see them: the pcap cut at `cuts`
+ * seeded points, each part metered again, keeping the TCP flows that began before the cut (no SYN) —
+ * one-packet remnants and handshake-less connections that every real capture holds at its start.
  */
-async function midstreamFlows(pcap: string, seed: number): Promise<FlowObject[]> {
+async function midstreamFlows(pcap: string, seed: number, cuts = 6): Promise<FlowObject[]> {
   const { meterCapture } = await import('../capture-flows.js');
   const [, first, last] = execFileSync('capinfos', ['-S', '-a', '-e', '-T', '-r', pcap], { encoding: 'utf8' }).trim().split('\t').map(Number);
   if (!(last > first)) return [];
-  const cut = first + (0.25 + new Random(seed).next() * 0.5) * (last - first);
+  const rng = new Random(seed);
+  const out: FlowObject[] = [];
   const part = `${pcap}.cut.pcap`;
-  execFileSync('editcap', ['-A', cut.toFixed(6), pcap, part]);
   try {
-    return (await meterCapture(part, 'improved')).filter((f) => Number(f.Protocol) === 6 && Number(f['SYN Flag Count']) === 0);
+    for (let c = 0; c < cuts; c++) {
+      const cut = first + ((c + 0.2 + rng.next() * 0.6) / cuts) * (last - first);
+      execFileSync('editcap', ['-A', cut.toFixed(6), pcap, part]);
+      out.push(...(await meterCapture(part, 'improved')).filter((f) => Number(f.Protocol) === 6 && Number(f['SYN Flag Count']) === 0));
+    }
   } finally {
     fs.rmSync(part, { force: true });
   }
+  return out;
 }
 
 async function run(outDir: string, seconds: number, seeds: number[], only: string[], maxPerScenario: number, mergeFrom: string, reusePcaps: boolean): Promise<void> {
@@ -391,7 +396,7 @@ async function run(outDir: string, seconds: number, seeds: number[], only: strin
         const kept = label === 'BENIGN' ? flows : flows.filter((f) => attackerFlow(f) && Number(f.Protocol) !== 1);
         const capped = capEvenly(kept, maxPerScenario);
         for (const f of capped) rows.push(toRow(f, label, sc));
-        const mid = label === 'BENIGN' ? capEvenly(await midstreamFlows(pcap, scenarioSeed(seed, sc)), Math.ceil(maxPerScenario / 5)) : [];
+        const mid = label === 'BENIGN' ? capEvenly(await midstreamFlows(pcap, scenarioSeed(seed, sc)), Math.ceil(maxPerScenario / 2)) : [];
         for (const f of mid) rows.push(toRow(f, label, `${sc}+midstream`));
         console.log(`seed ${seed} ${sc}: ${flows.length} flows, ${kept.length} labelled ${label}, ${capped.length} kept${mid.length ? `, ${mid.length} mid-stream` : ''}`);
       }
