@@ -7,7 +7,12 @@
  * scenarios and `hping3` (Debian hping3) for udpflood. Usage (from the repo root, after
  * `npm run build`); what models/training/lab-flows.csv is made with:
  *
- *   node dist/lib/ml/traffic/lab.js run --out /tmp/lab --seconds 20 --seed 1,2 --only default --max-per-scenario 250
+ *   node dist/lib/ml/traffic/lab.js run --out /tmp/lab --seconds 30 --seed 1,2 --only default --max-per-scenario 250
+ *
+ * (--only a,b reruns some scenarios, with the same per-scenario seeds; --merge old.csv keeps the
+ * other scenarios' rows; --reuse-pcaps meters the captures already in --out again without traffic.
+ * The committed CSV is the last: captures of one full run plus reruns of the scenarios fixed after
+ * it, metered together.)
  *
  * Internally the same file is the server (`serve`) and the client (`client <scenario>`), started
  * inside the namespaces with `ip netns exec`. Scenarios are generic behaviours (web browsing, TLS,
