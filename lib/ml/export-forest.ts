@@ -3,66 +3,67 @@
  * `label` (string [N]) and `probabilities` (float [N, C], the average of the trees' leaf
  * distributions, like scikit-learn's predict_proba). Only non-zero leaf weights are written.
  */
-import { attr, DataType, encodeModel, type OnnxNode } from './onnx.js';
-import type { Forest } from './forest.js';
+import { attr, DataType, encodeModel, type OnnxAttr, type OnnxNode } from './onnx.js';
+import type { Forest, Tree } from './forest.js';
 import type { BoostedTrees } from './boosting.js';
 
-/** The TreeEnsembleClassifier node for one forest. */
-export function forestNode(forest: Forest, labels: string[], input: string, outLabel: string, outProb: string, name: string): OnnxNode {
-  const C = forest.classes;
-  if (labels.length !== C) throw new Error(`forest has ${C} classes but ${labels.length} labels were given`);
-  const treeIds: number[] = [];
-  const nodeIds: number[] = [];
-  const featureIds: number[] = [];
-  const values: number[] = [];
-  const modes: string[] = [];
-  const trueIds: number[] = [];
-  const falseIds: number[] = [];
-  const cTree: number[] = [];
-  const cNode: number[] = [];
-  const cId: number[] = [];
-  const cW: number[] = [];
-  const inv = 1 / forest.trees.length;
-  forest.trees.forEach((tree, t) => {
+/**
+ * The tree-structure attributes shared by TreeEnsembleClassifier and TreeEnsembleRegressor
+ * (`nodes_*`), plus the leaf weights under `prefix` ('class' or 'target'): `leafWeights(tree, k)`
+ * gives a leaf's [output id, weight] pairs.
+ */
+function ensembleAttrs(trees: Tree[], prefix: 'class' | 'target', leafWeights: (tree: Tree, k: number) => Array<[number, number]>): OnnxAttr[] {
+  const treeIds: number[] = [], nodeIds: number[] = [], featureIds: number[] = [], values: number[] = [], modes: string[] = [];
+  const trueIds: number[] = [], falseIds: number[] = [], wTree: number[] = [], wNode: number[] = [], wId: number[] = [], w: number[] = [];
+  trees.forEach((tree, t) => {
     for (let k = 0; k < tree.feature.length; k++) {
+      const leaf = tree.feature[k] < 0;
       treeIds.push(t);
       nodeIds.push(k);
-      const leaf = tree.feature[k] < 0;
       featureIds.push(leaf ? 0 : tree.feature[k]);
       values.push(leaf ? 0 : tree.threshold[k]);
       modes.push(leaf ? 'LEAF' : 'BRANCH_LEQ');
       trueIds.push(leaf ? 0 : tree.left[k]);
       falseIds.push(leaf ? 0 : tree.right[k]);
       if (leaf) {
-        for (let c = 0; c < C; c++) {
-          const v = tree.value[k * C + c];
-          // with two classes write both weights so onnxruntime does not take its one-score "binary" path
-          if (v !== 0 || C === 2) {
-            cTree.push(t);
-            cNode.push(k);
-            cId.push(c);
-            cW.push(v * inv);
-          }
-        }
+        for (const [id, weight] of leafWeights(tree, k)) { wTree.push(t); wNode.push(k); wId.push(id); w.push(weight); }
       }
     }
   });
+  return [
+    attr.ints('nodes_treeids', treeIds),
+    attr.ints('nodes_nodeids', nodeIds),
+    attr.ints('nodes_featureids', featureIds),
+    attr.floats('nodes_values', values),
+    attr.strings('nodes_modes', modes),
+    attr.ints('nodes_truenodeids', trueIds),
+    attr.ints('nodes_falsenodeids', falseIds),
+    attr.ints(`${prefix}_treeids`, wTree),
+    attr.ints(`${prefix}_nodeids`, wNode),
+    attr.ints(`${prefix}_ids`, wId),
+    attr.floats(`${prefix}_weights`, w),
+  ];
+}
+
+/** The TreeEnsembleClassifier node for one forest. */
+export function forestNode(forest: Forest, labels: string[], input: string, outLabel: string, outProb: string, name: string): OnnxNode {
+  const C = forest.classes;
+  if (labels.length !== C) throw new Error(`forest has ${C} classes but ${labels.length} labels were given`);
+  const inv = 1 / forest.trees.length;
   return {
     op: 'TreeEnsembleClassifier', domain: 'ai.onnx.ml', name,
     inputs: [input], outputs: [outLabel, outProb],
     attrs: [
       attr.strings('classlabels_strings', labels),
-      attr.ints('nodes_treeids', treeIds),
-      attr.ints('nodes_nodeids', nodeIds),
-      attr.ints('nodes_featureids', featureIds),
-      attr.floats('nodes_values', values),
-      attr.strings('nodes_modes', modes),
-      attr.ints('nodes_truenodeids', trueIds),
-      attr.ints('nodes_falsenodeids', falseIds),
-      attr.ints('class_treeids', cTree),
-      attr.ints('class_nodeids', cNode),
-      attr.ints('class_ids', cId),
-      attr.floats('class_weights', cW),
+      ...ensembleAttrs(forest.trees, 'class', (tree, k) => {
+        const out: Array<[number, number]> = [];
+        for (let c = 0; c < C; c++) {
+          const v = tree.value[k * C + c];
+          // with two classes write both weights so onnxruntime does not take its one-score "binary" path
+          if (v !== 0 || C === 2) out.push([c, v * inv]);
+        }
+        return out;
+      }),
       attr.string('post_transform', 'NONE'),
     ],
   };
@@ -70,36 +71,12 @@ export function forestNode(forest: Forest, labels: string[], input: string, outL
 
 /** The TreeEnsembleRegressor node for boosted trees: output [N, 1] is the margin (log-odds). */
 export function boostedNode(model: BoostedTrees, input: string, output: string, name: string): OnnxNode {
-  const treeIds: number[] = [], nodeIds: number[] = [], featureIds: number[] = [], values: number[] = [], modes: string[] = [];
-  const trueIds: number[] = [], falseIds: number[] = [], tTree: number[] = [], tNode: number[] = [], tId: number[] = [], tW: number[] = [];
-  model.trees.forEach((tree, t) => {
-    for (let k = 0; k < tree.feature.length; k++) {
-      const leaf = tree.feature[k] < 0;
-      treeIds.push(t); nodeIds.push(k);
-      featureIds.push(leaf ? 0 : tree.feature[k]);
-      values.push(leaf ? 0 : tree.threshold[k]);
-      modes.push(leaf ? 'LEAF' : 'BRANCH_LEQ');
-      trueIds.push(leaf ? 0 : tree.left[k]);
-      falseIds.push(leaf ? 0 : tree.right[k]);
-      if (leaf) { tTree.push(t); tNode.push(k); tId.push(0); tW.push(tree.value[k]); }
-    }
-  });
   return {
     op: 'TreeEnsembleRegressor', domain: 'ai.onnx.ml', name,
     inputs: [input], outputs: [output],
     attrs: [
       attr.int('n_targets', 1),
-      attr.ints('nodes_treeids', treeIds),
-      attr.ints('nodes_nodeids', nodeIds),
-      attr.ints('nodes_featureids', featureIds),
-      attr.floats('nodes_values', values),
-      attr.strings('nodes_modes', modes),
-      attr.ints('nodes_truenodeids', trueIds),
-      attr.ints('nodes_falsenodeids', falseIds),
-      attr.ints('target_treeids', tTree),
-      attr.ints('target_nodeids', tNode),
-      attr.ints('target_ids', tId),
-      attr.floats('target_weights', tW),
+      ...ensembleAttrs(model.trees, 'target', (tree, k) => [[0, tree.value[k]]]),
       attr.floats('base_values', [model.base]),
       attr.string('aggregate_function', 'SUM'),
       attr.string('post_transform', 'NONE'),
