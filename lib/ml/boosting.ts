@@ -140,8 +140,8 @@ export function trainBoosting(
     build(root.hist, 0, rows);
     findSplit(root);
     const open: Leaf[] = [root];
-    const done: Leaf[] = [];
-    while (open.length && open.length + done.length < opts.maxLeaves) {
+    // every leaf stays in `open`; those without a useful split just never get picked
+    while (open.length < opts.maxLeaves) {
       // split the open leaf with the largest gain (first on ties, so growth is deterministic)
       let bi = -1;
       for (let k = 0; k < open.length; k++) if (open[k].f >= 0 && (bi < 0 || open[k].gain > open[bi].gain)) bi = k;
@@ -176,7 +176,7 @@ export function trainBoosting(
       findSplit(r);
       open.push(l, r);
     }
-    for (const leaf of [...open, ...done]) {
+    for (const leaf of open) {
       value[leaf.node] = (-opts.learningRate * leaf.G) / (leaf.H + opts.l2 + 1e-12);
       for (let p = leaf.start; p < leaf.end; p++) margin[idx[p]] += value[leaf.node];
       pool.push(leaf.hist);
