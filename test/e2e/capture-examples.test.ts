@@ -6,17 +6,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NodeRedRuntime, cmdline, isAlive, packageName, type FlowNode, type RuntimeWatch } from '../support/runtime.js';
+import { NodeRedRuntime, readExamples, cmdline, isAlive, packageName, type FlowNode, type RuntimeWatch } from '../support/runtime.js';
 import { capSkipReason, dumpcapSkipReason, makeRequests, startHttpServer, type LoopbackServer } from '../support/traffic.js';
 
-const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
 const dumpcapSkip = dumpcapSkipReason();
 const capSkip = capSkipReason();
 const REQUESTS = 5;
 
-function example(name: string): FlowNode[] {
-  return JSON.parse(fs.readFileSync(path.join(EXAMPLES, `${name}.json`), 'utf8'));
-}
+const example = (name: string): FlowNode[] => readExamples(`${name}.json`);
 const arrays = (w: RuntimeWatch, id: string) => w.debugOf(id).filter((d) => Array.isArray(d.value)).flatMap((d) => d.value);
 
 describe('capture examples in a real Node-RED runtime', () => {
@@ -34,12 +31,6 @@ describe('capture examples in a real Node-RED runtime', () => {
     if (rt) assert.equal(await rt.stop(), 0);
   });
 
-  /** Full deploy of an example; asserts nothing was logged as an error and no type is missing. */
-  async function deploy(flow: FlowNode[]): Promise<void> {
-    const mark = rt.output.length;
-    await rt.deploy(flow);
-    assert.deepEqual(rt.errorsSince(mark), []);
-  }
 
   it('our node sets load without error', async () => {
     const ours = (await rt.nodeSets()).filter((s) => s.module === packageName);
@@ -56,7 +47,7 @@ describe('capture examples in a real Node-RED runtime', () => {
   });
 
   it('"pcap in - read a capture file": 136 packets in one batch, then the counts', async () => {
-    await deploy(example('pcap in - read a capture file'));
+    await rt.deployClean(example('pcap in - read a capture file'));
     await rt.inject('dmx-pcapin-inj');
     const eof = await w.until(() => w.debugOf('dmx-pcapin-eof')[0], 15000, 'end-of-file debug message');
     assert.equal(eof.value.packets, 136);
@@ -70,7 +61,7 @@ describe('capture examples in a real Node-RED runtime', () => {
   });
 
   it('"pcap in to flowmeter": 34 flows = tshark\'s 10 TCP + 24 UDP conversations', async () => {
-    await deploy(example('pcap in to flowmeter - flows in the debug sidebar'));
+    await rt.deployClean(example('pcap in to flowmeter - flows in the debug sidebar'));
     await rt.inject('dmx-pcapflows-inj');
     await w.until(() => w.debugOf('dmx-pcapflows-flows').some((d) => d.value?.packets === 136), 15000, 'eof after the flows');
     const flows = arrays(w, 'dmx-pcapflows-flows');
@@ -104,7 +95,7 @@ describe('capture examples in a real Node-RED runtime', () => {
     }
 
     it('"dumpcap capture - live packets": start/stop; eof counts what was captured; no dumpcap left', async () => {
-      await deploy(example('dumpcap capture - live packets'));
+      await rt.deployClean(example('dumpcap capture - live packets'));
       // the status arrives over the editor websocket shortly after deploy: wait for it, then check it exactly
       const idle = await w.until(() => w.statusOf('dmx-dumpcap-dc'), 10000, 'dumpcap idle status');
       assert.deepEqual(idle, { text: 'idle: send "start"', fill: 'yellow', shape: 'ring' });
@@ -121,15 +112,15 @@ describe('capture examples in a real Node-RED runtime', () => {
 
     it('redeploying a running dumpcap capture stops its process (no orphan)', async () => {
       const flow = example('dumpcap capture - live packets').map((n) => (n.id === 'dmx-dumpcap-dc' ? { ...n, autoStart: true } : n));
-      await deploy(flow);
+      await rt.deployClean(flow);
       const pid = await rt.waitFor(() => rt.descendants().find((p) => /dumpcap$/.test(cmdline(p)[0] ?? '')), 10000, 'dumpcap child');
-      await deploy(example('pcap in - read a capture file'));
+      await rt.deployClean(example('pcap in - read a capture file'));
       assert.equal(isAlive(pid), false, `dumpcap ${pid} still running after redeploy`);
     });
 
     it('"dumpcap to flowmeter - live flows to CSV": one CSV row per HTTP connection', async () => {
       const csv = rt.file('deepmad', 'flows.csv');
-      await deploy(example('dumpcap to flowmeter - live flows to CSV'));
+      await rt.deployClean(example('dumpcap to flowmeter - live flows to CSV'));
       await startTrafficStop('dmx-livecsv', 'dmx-livecsv-dc');
       await w.until(() => w.debugOf('dmx-livecsv-count').some((d) => d.value?.topic === undefined && typeof d.value?.packets === 'number'), 15000, 'eof through the flow meter');
       // The CSV is written through a file stream: the rows land shortly after the message passes.
@@ -149,7 +140,7 @@ describe('capture examples in a real Node-RED runtime', () => {
       // Only our server's packets: unfiltered, lo also carries whatever else runs here (other tests,
       // browsers), which could fill more than one 600 kB file and split flows across files.
       const flow = example('dumpcap ring buffer to HDF5 - the prototype pipeline').map((n) => (n.id === 'dmx-ring-dc' ? { ...n, filter: `tcp port ${server.port}` } : n));
-      await deploy(flow);
+      await rt.deployClean(flow);
       await startTrafficStop('dmx-ring', 'dmx-ring-dc');
       await w.until(() => /^done: \d+ pkts$/.test(w.statusOf('dmx-ring-in')?.text ?? ''), 15000, 'pcap in read the capture file');
       await w.until(() => /rows →/.test(w.statusOf('dmx-ring-h5')?.text ?? ''), 15000, 'rows reached hdf5 out');
@@ -157,7 +148,7 @@ describe('capture examples in a real Node-RED runtime', () => {
       assert.equal(files.length, 1);
       assert.match(files[0], /^data_00001_\d{14}\.pcapng$/);
       // A redeploy closes hdf5 out, which flushes its buffered rows.
-      await deploy([{ id: 'tempty', type: 'tab', label: 'empty' }]);
+      await rt.deployClean([{ id: 'tempty', type: 'tab', label: 'empty' }]);
       const { readHdf5Rows } = await import('../../lib/hdf5/reader.js');
       const rows = await readHdf5Rows(rt.file('deepmad', 'flows.h5'));
       let ours = 0;
@@ -168,7 +159,7 @@ describe('capture examples in a real Node-RED runtime', () => {
     });
 
     it('"libpcap capture - live packets": start/stop; eof counts what was captured', { skip: capSkip && `skipped: ${capSkip}` }, async () => {
-      await deploy(example('libpcap capture - live packets'));
+      await rt.deployClean(example('libpcap capture - live packets'));
       await startTrafficStop('dmx-libpcap', 'dmx-libpcap-pc');
       const eof = await w.until(() => w.debugOf('dmx-libpcap-eof')[0], 15000, 'capture stopped message');
       assert.ok(eof.value.packets >= REQUESTS * 7, `packets ${eof.value.packets}`);

@@ -4,10 +4,9 @@
  * flows, trains, and writes a model that the classifier then uses to flag the attack capture.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NodeRedRuntime, repoRoot, type FlowNode, type RuntimeWatch } from '../support/runtime.js';
+import { NodeRedRuntime, readExamples, repoRoot, type RuntimeWatch } from '../support/runtime.js';
 import { Classifier } from '../../lib/ml/classifier.js';
 import { meterCapture } from '../../lib/ml/capture-flows.js';
 
@@ -18,10 +17,7 @@ describe('train example in a real runtime', () => {
   let watch: RuntimeWatch;
   before(async () => {
     rt = await NodeRedRuntime.start();
-    const flows: FlowNode[] = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', example), 'utf8'));
-    const mark = rt.output.length;
-    await rt.deploy(flows);
-    assert.deepEqual(rt.errorsSince(mark), []);
+    await rt.deployClean(readExamples(example));
     watch = await rt.watch();
     await watch.opened;
   });

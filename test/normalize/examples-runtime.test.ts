@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NodeRedRuntime, repoRoot, type FlowNode, type RuntimeWatch } from '../support/runtime.js';
+import { NodeRedRuntime, readExamples, repoRoot, type RuntimeWatch } from '../support/runtime.js';
 import { loadScaler } from '../../lib/normalize/scaler.js';
 import { readHdf5Rows } from '../../lib/hdf5/reader.js';
 
@@ -19,10 +19,7 @@ describe('flowmeter / normalize / hdf5 out examples in a real runtime', () => {
   let watch: RuntimeWatch;
   before(async () => {
     rt = await NodeRedRuntime.start();
-    const flows: FlowNode[] = examples.flatMap((f) => JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', f), 'utf8')));
-    const mark = rt.output.length;
-    await rt.deploy(flows);
-    assert.deepEqual(rt.errorsSince(mark), []);
+    await rt.deployClean(readExamples(...examples));
     watch = await rt.watch();
     await watch.opened;
   });

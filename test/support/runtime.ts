@@ -19,6 +19,11 @@ import path from 'node:path';
 export type FlowNode = { id: string; type: string; [key: string]: unknown };
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
+
+/** The flows of example files in examples/, concatenated (one deploy can hold several examples). */
+export function readExamples(...files: string[]): FlowNode[] {
+  return files.flatMap((f) => JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', f), 'utf8')) as FlowNode[]);
+}
 const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { name: string };
 /** Our npm package name, which is also the module name in /nodes and /library/examples. */
 export const packageName: string = pkg.name;
@@ -159,6 +164,14 @@ export class NodeRedRuntime {
     if (r.status !== 204 && r.status !== 200) throw new Error(`deploy failed: HTTP ${r.status} ${r.text}`);
     await this.waitForLog(/Started (modified )?flows/, settleMs, mark).catch(() => undefined);
     return this.output.slice(mark);
+  }
+
+  /** Full deploy that must log no error and no missing type; throws with those lines otherwise. */
+  async deployClean(flows: FlowNode[]): Promise<void> {
+    const mark = this.output.length;
+    await this.deploy(flows);
+    const errors = this.errorsSince(mark);
+    if (errors.length) throw new Error(`deploy logged errors:\n${errors.join('\n')}`);
   }
 
   /** Error lines ([error] or "Waiting for missing types") logged since `mark` (an offset in output). */
