@@ -219,16 +219,29 @@ export function chooseThreshold(pAttack: ArrayLike<number>, isAttack: ArrayLike<
   return bestF1 < 0 ? fewest : best;
 }
 
-/** Row filter for the threshold choice: rows of opts.thresholdSources, or every row. */
-function thresholdRowFilter(ds: Dataset, opts: TrainOptions): (i: number) => boolean {
-  if (!opts.thresholdSources?.length) return () => true;
-  if (!ds.source || !ds.sourceNames) throw new Error('--threshold-source needs data from more than one source');
-  const want = new Set(opts.thresholdSources.map((n) => {
-    const s = ds.sourceNames!.indexOf(n);
-    if (s < 0) throw new Error(`threshold source "${n}" is not one of the data sources: ${ds.sourceNames!.join(', ')}`);
-    return s;
-  }));
-  return (i) => want.has(ds.source![i]);
+/**
+ * The 'auto' threshold from held-out predictions `p` of `rows` (dataset row indices, p[j] for
+ * rows[j]): only rows of opts.thresholdSources take part (every row without it), and the benign
+ * budget holds in each data source.
+ */
+function autoThreshold(ds: Dataset, opts: TrainOptions, rows: ArrayLike<number>, p: ArrayLike<number>): number {
+  let want: Set<number> | null = null;
+  if (opts.thresholdSources?.length) {
+    if (!ds.source || !ds.sourceNames) throw new Error('--threshold-source needs data from more than one source');
+    want = new Set(opts.thresholdSources.map((n) => {
+      const s = ds.sourceNames!.indexOf(n);
+      if (s < 0) throw new Error(`threshold source "${n}" is not one of the data sources: ${ds.sourceNames!.join(', ')}`);
+      return s;
+    }));
+  }
+  const pick: number[] = [];
+  for (let j = 0; j < rows.length; j++) if (!want || want.has(ds.source![rows[j]])) pick.push(j);
+  return chooseThreshold(
+    pick.map((j) => p[j]),
+    pick.map((j) => (opts.benignLabels.includes(ds.labels[ds.y[rows[j]]]) ? 0 : 1)),
+    opts.maxBenignFlagged ?? 0.001,
+    ds.source ? pick.map((j) => ds.source![rows[j]]) : undefined,
+  );
 }
 
 export function crossValidate(ds: Dataset, options: TrainOptions): { report: EvaluationReport; attackProbability: Float32Array; foldThresholds: number[] } {
@@ -240,8 +253,6 @@ export function crossValidate(ds: Dataset, options: TrainOptions): { report: Eva
   // dataset class index → model label index
   const toModel = ds.labels.map((l) => labels.indexOf(l));
   const benign = benignMask(labels, opts.benignLabels);
-  const isAttackClass = ds.labels.map((l) => !opts.benignLabels.includes(l));
-  const useForThreshold = thresholdRowFilter(ds, opts);
   const fold = stratifiedFolds(ds.y, ds.labels.length, k, fo.seed);
   const pred = new Int32Array(ds.rows);
   const pAttack = new Float32Array(ds.rows);
@@ -255,8 +266,7 @@ export function crossValidate(ds: Dataset, options: TrainOptions): { report: Eva
     if (opts.threshold === 'auto') {
       // nested: the threshold comes from this fold's training rows alone
       const inner = outOfFoldAttack(ds, opts, fo, train, opts.innerFolds ?? 3, fo.seed + 100 + f);
-      const pick = train.map((_, j) => j).filter((j) => useForThreshold(train[j]));
-      threshold = chooseThreshold(pick.map((j) => inner[j]), pick.map((j) => (isAttackClass[ds.y[train[j]]] ? 1 : 0)), opts.maxBenignFlagged ?? 0.001, ds.source ? pick.map((j) => ds.source![train[j]]) : undefined);
+      threshold = autoThreshold(ds, opts, train, inner);
     }
     foldThresholds.push(threshold);
     const model = fit(ds, opts, fo, Uint32Array.from(train));
@@ -305,7 +315,6 @@ export function trainModel(ds: Dataset, options: TrainOptions): TrainResult {
   let thresholdNote = '';
   let report: EvaluationReport | null = null;
   let reportText = '';
-  let sweep = '';
   const k = opts.folds ?? 5;
   const minClass = Math.min(...ds.labels.map((_, c) => ds.y.reduce((s, v) => s + (v === c ? 1 : 0), 0)));
   if (k > 1) {
@@ -313,14 +322,10 @@ export function trainModel(ds: Dataset, options: TrainOptions): TrainResult {
     const cv = crossValidate(ds, opts);
     report = cv.report;
     if (opts.threshold === 'auto') {
-      const use = thresholdRowFilter(ds, opts);
-      const pick: number[] = [];
-      for (let i = 0; i < ds.rows; i++) if (use(i)) pick.push(i);
-      threshold = chooseThreshold(pick.map((i) => cv.attackProbability[i]), pick.map((i) => (opts.benignLabels.includes(ds.labels[ds.y[i]]) ? 0 : 1)), opts.maxBenignFlagged ?? 0.001, ds.source ? pick.map((i) => ds.source![i]) : undefined);
-      sweep = thresholdSweep(ds, opts, cv.attackProbability, threshold);
+      threshold = autoThreshold(ds, opts, Uint32Array.from({ length: ds.rows }, (_, i) => i), cv.attackProbability);
       thresholdNote = `nested threshold choice (best F1 with ≤ ${((opts.maxBenignFlagged ?? 0.001) * 100).toFixed(2)} % benign flagged${opts.thresholdSources?.length ? ` on the held-out rows of ${opts.thresholdSources.join(', ')}` : ds.source ? ' in every data source' : ''}, inner ${opts.innerFolds ?? 3}-fold CV on each outer fold's training rows): outer-fold thresholds ${cv.foldThresholds.join(', ')}; the final model's threshold ${threshold} is chosen the same way on all held-out predictions`;
     }
-    sweep ||= thresholdSweep(ds, opts, cv.attackProbability, threshold);
+    const sweep = thresholdSweep(ds, opts, cv.attackProbability, threshold);
     reportText = formatReport(report, `${k}-fold stratified cross-validation, ${ds.rows} rows, ${ds.columns.length} features, ${kind} of ${fo.trees} trees, ${opts.threshold === 'auto' ? 'threshold auto (nested)' : `threshold ${threshold}`}, min samples per leaf ${fo.minSamplesLeaf}` +
       (minClass < k ? ` (note: smallest class has ${minClass} rows, fewer than ${k} folds)` : '')) + (thresholdNote ? `\n${thresholdNote}` : '') + `\n\n${sweep}`;
   }
