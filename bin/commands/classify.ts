@@ -2,20 +2,27 @@
 import fs from 'node:fs';
 import type { Command } from '../deepmad.js';
 import { parseArgs, one, num, list } from '../../lib/ml/cli-args.js';
-import { Classifier, type Verdict } from '../../lib/ml/classifier.js';
+import { Classifier } from '../../lib/ml/classifier.js';
 import { readCsvFile, csvField } from '../../lib/ml/csv-table.js';
 import { defaultModelPath } from '../../lib/ml/default-model.js';
 import { looksLikeCapture, meterCapture } from '../../lib/ml/capture-flows.js';
 import { isHdf5File, readPandasModelRows } from '../../lib/hdf5/pandas-input.js';
+import { contextFlowsFromObjects, judgeLoneFlows, suppressVerdicts, verdictFlags, type ContextVerdict } from '../../lib/ml/lone-flow-context.js';
 
 const usage = `deepmad classify <flows.csv|capture.pcap[ng]|rows.h5 ...> [--model m.onnx|m.h5] [--card m.card.json] [-o predictions.csv]
-  [--threshold T] [--batch 1024] [--attacker IP[,IP…]] [--quiet]
+  [--threshold T] [--batch 1024] [--attacker IP[,IP…]] [--context on|off] [--quiet]
 
 Without --model the packaged default model (models/deepmad-default.onnx) is used. A capture is
 run through the flow meter with the model card's profile first. Prints a summary per input (flows,
 flagged, labels, top sources of flagged flows); -o writes one CSV row per flow. An HDF5 file in pandas
 table format (the Python prototype's normed_data.h5, or hdf5 out's "pandas table" layout) holds rows
-that are already preprocessed; the card's columns are taken from it by name.`;
+that are already preprocessed; the card's columns are taken from it by name.
+
+--context (default on for captures, off for CSV/HDF5 rows): a flagged single-packet flow stays
+malicious only when, within ±60 s of its start, at least 5 other single-packet or flagged flows share
+its source (as source) or its destination (as destination); otherwise it is reported benign with
+suppressed = "single packet, not corroborated" (-o column). Row files are often random samples
+with no neighbourhood, hence off for them.`;
 
 const ID_COLUMNS = ['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp'];
 
@@ -23,7 +30,7 @@ export const command: Command = {
   summary: 'classify flows (CSV) or a capture with a model and its card',
   usage,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['model', 'card', 'out', 'threshold', 'batch', 'attacker'], flags: ['quiet'], aliases: { '-o': 'out', '-m': 'model' } });
+    const a = parseArgs(argv, { values: ['model', 'card', 'out', 'threshold', 'batch', 'attacker', 'context'], flags: ['quiet'], aliases: { '-o': 'out', '-m': 'model' } });
     if (a.positionals.length === 0) {
       console.error(`usage: ${usage}`);
       return 2;
@@ -31,6 +38,11 @@ export const command: Command = {
     const missing = a.positionals.filter((f) => !fs.existsSync(f));
     if (missing.length) {
       console.error(`deepmad classify: no such file: ${missing.join(', ')}`);
+      return 2;
+    }
+    const context = one(a, 'context');
+    if (context !== undefined && context !== 'on' && context !== 'off') {
+      console.error(`deepmad classify: --context must be on or off, got "${context}"`);
       return 2;
     }
     const modelPath = one(a, 'model') ?? defaultModelPath();
@@ -43,11 +55,12 @@ export const command: Command = {
       let outFd: number | null = null;
       if (one(a, 'out')) {
         outFd = fs.openSync(one(a, 'out')!, 'w');
-        fs.writeSync(outFd, `source,${ID_COLUMNS.map(csvField).join(',')},label,confidence,attack_probability,malicious\n`);
+        fs.writeSync(outFd, `source,${ID_COLUMNS.map(csvField).join(',')},label,confidence,attack_probability,malicious,suppressed\n`);
       }
       for (const input of a.positionals) {
         let flows: Array<Record<string, unknown>>;
-        let verdicts: Verdict[];
+        let verdicts: ContextVerdict[];
+        let capture = false;
         if (isHdf5File(input)) {
           // a pandas table (the prototype's normed_data.h5, or hdf5 out's pandas layout): rows are already preprocessed
           const t = await readPandasModelRows(input, clf.columns);
@@ -55,11 +68,16 @@ export const command: Command = {
           flows = t.extras;
           verdicts = await clf.classify(t.rows, { normalized: true });
         } else {
-          flows = looksLikeCapture(input) ? await meterCapture(input, clf.card.profile) : readCsvObjects(input);
+          capture = looksLikeCapture(input);
+          flows = capture ? await meterCapture(input, clf.card.profile) : readCsvObjects(input);
           verdicts = await clf.classify(flows);
         }
+        // the lone-flow context stage (lib/ml/lone-flow-context.ts), batch mode over the whole input
+        if (context === 'on' || (context === undefined && capture)) {
+          suppressVerdicts(verdicts, judgeLoneFlows(contextFlowsFromObjects(flows), verdictFlags(verdicts)), clf.card.benignLabels[0] ?? 'BENIGN');
+        }
         if (outFd !== null) {
-          const lines = flows.map((f, i) => [input, ...ID_COLUMNS.map((c) => (f as Record<string, unknown>)[c] ?? ''), verdicts[i].label, verdicts[i].confidence.toFixed(6), verdicts[i].attackProbability.toFixed(6), verdicts[i].malicious ? 1 : 0].map(csvField).join(','));
+          const lines = flows.map((f, i) => [input, ...ID_COLUMNS.map((c) => (f as Record<string, unknown>)[c] ?? ''), verdicts[i].label, verdicts[i].confidence.toFixed(6), verdicts[i].attackProbability.toFixed(6), verdicts[i].malicious ? 1 : 0, verdicts[i].suppressed ?? ''].map(csvField).join(','));
           if (lines.length) fs.writeSync(outFd, `${lines.join('\n')}\n`);
         }
         if (!a.flags.has('quiet')) console.log(summarize(input, flows, verdicts, list(a, 'attacker')));
@@ -81,8 +99,9 @@ function readCsvObjects(file: string): Array<Record<string, unknown>> {
   });
 }
 
-function summarize(input: string, flows: Array<Record<string, unknown>>, v: Verdict[], attackers: string[] = []): string {
+function summarize(input: string, flows: Array<Record<string, unknown>>, v: ContextVerdict[], attackers: string[] = []): string {
   const flagged = v.filter((x) => x.malicious).length;
+  const suppressed = v.filter((x) => x.suppressed).length;
   const byLabel = new Map<string, number>();
   const bySrc = new Map<string, number>();
   v.forEach((x, i) => {
@@ -104,5 +123,5 @@ function summarize(input: string, flows: Array<Record<string, unknown>>, v: Verd
     });
     rates = `; attacker flows flagged ${attFlagged}/${att}, other flows flagged ${otherFlagged}/${other}`;
   }
-  return `${input}: ${flows.length} flows, ${flagged} flagged (${pct}%)${labels ? ` — ${labels}` : ''}${srcs ? `; flagged sources: ${srcs}` : ''}${rates}`;
+  return `${input}: ${flows.length} flows, ${flagged} flagged (${pct}%)${suppressed ? `, ${suppressed} single-packet alarm(s) not corroborated` : ''}${labels ? ` — ${labels}` : ''}${srcs ? `; flagged sources: ${srcs}` : ''}${rates}`;
 }

@@ -1,0 +1,419 @@
+/**
+ * Context stage after the model: a single-packet flow the model flags stays malicious only when its
+ * neighbourhood corroborates it. One packet carries no evidence of intent (a lone SYN is what a SYN
+ * flood or a scan is made of, and also what a client's unanswered connection attempt is), but floods
+ * and scans are many such flows sharing the attacker or the victim.
+ *
+ * Rule. A flow is single-packet when `Total Fwd Packet + Total Bwd packets <= 1`. A model-flagged
+ * single-packet flow f stays malicious only if, within ±W seconds of its start `Timestamp`, at least K
+ * other corroborating flows (single-packet or model-flagged themselves) have f's Src IP as their Src IP,
+ * or at least K have f's Dst IP as their Dst IP. Each side is counted on its own (the union is not):
+ * a flood or a scan is many flows on one host, and one record per host keeps the streaming state
+ * small. Otherwise f is reported benign, keeping its attack probability, marked `suppressed`.
+ *
+ * Defaults, from reasoning and the lab data (models/training/lab-flows.csv), not the evaluation
+ * captures. W = 60 s: the alert engine's aggregation window, and ±60 s spans the flow meter's 120 s
+ * flow timeout. K = 5: in the lab's benign TCP/TLS/web scenarios a lone-packet flow has at most 2 other
+ * single-packet flows on its source or destination within ±60 s (late TLS records, SYN retries), while
+ * the flood scenarios have 130-250 even after the lab's 250-flows-per-run cap; and a scan at nmap's
+ * "sneaky" timing (one probe per 15 s) still puts 8 probes in a ±60 s span. K = 5 keeps a 2× margin above
+ * the benign stragglers and stays under the slowest scan timing we want to keep. Hosts that routinely
+ * send one-datagram flows (the lab's misc/datagrams scenarios: syslog- or NTP-like daemons, up to 27 in
+ * ±60 s) corroborate their own lone alarms; the stage does not help there.
+ *
+ * Batch mode (`judgeLoneFlows`): a whole capture or CSV, exact two-sided window over all flows.
+ * Streaming (`LoneFlowContext`): successive batches; a batch's flows are judged against the past W
+ * seconds (a bounded per-host record) plus the whole current batch (two-sided within it). Causal edge:
+ * a flow whose corroboration arrives only in later batches is judged without it, so the first few
+ * flows of a flood (before K corroborating flows have been seen) may be suppressed; later ones alert.
+ */
+import type { FlowColumns } from '../normalize/flow-columns.js';
+import { identOf, lazyIntact } from '../normalize/flow-columns.js';
+import { formatIp } from '../flow/format.js';
+import type { Verdict, VerdictColumns } from './classifier.js';
+
+export const DEFAULT_CONTEXT_K = 5;
+export const DEFAULT_CONTEXT_WINDOW_S = 60;
+/** Hosts remembered per side (source, destination) in streaming mode; the oldest-touched go first. */
+export const DEFAULT_CONTEXT_MAX_HOSTS = 65_536;
+/** The `suppressed` value of a flow this stage turned benign. */
+export const SUPPRESSED_SINGLE_PACKET = 'single packet, not corroborated';
+
+/** A host: its address string, or an IPv4 address as a number (columnar input, no string built). */
+export type HostKey = string | number;
+
+/** The fields the rule reads, one entry per flow. */
+export interface ContextFlows {
+  rows: number;
+  /** flow start in seconds since the epoch; NaN when unknown (never corroborates, never suppressed) */
+  time: Float64Array;
+  /** 1 when the flow has at most one packet */
+  single: Uint8Array;
+  src: ArrayLike<HostKey>;
+  dst: ArrayLike<HostKey>;
+}
+
+export interface ContextOptions {
+  /** corroborating flows needed on the source or on the destination (default 5) */
+  k?: number;
+  /** half-width of the window around the flow start, seconds (default 60) */
+  windowSeconds?: number;
+  /** streaming only: hosts remembered per side (default 65,536) */
+  maxHosts?: number;
+}
+
+type Malicious = ArrayLike<number | boolean>;
+
+// ---- reading flows --------------------------------------------------------------------------
+
+const FWD_NAMES = ['Total Fwd Packet', 'Total Fwd Packets', ' Total Fwd Packets', 'Tot Fwd Pkts'];
+const BWD_NAMES = ['Total Bwd packets', 'Total Backward Packets', ' Total Backward Packets', 'Tot Bwd Pkts'];
+const SRC_NAMES = ['Src IP', 'Source IP', ' Source IP'];
+const DST_NAMES = ['Dst IP', 'Destination IP', ' Destination IP'];
+const TIME_NAMES = ['Timestamp', ' Timestamp'];
+
+const pick = (f: Record<string, unknown>, names: string[]): string | undefined => names.find((n) => n in f);
+
+/** The rule's fields of flow objects (column names as the flow meter's profiles print them). */
+export function contextFlowsFromObjects(flows: ReadonlyArray<Record<string, unknown>>): ContextFlows {
+  const n = flows.length;
+  const out: ContextFlows = { rows: n, time: new Float64Array(n), single: new Uint8Array(n), src: new Array<HostKey>(n), dst: new Array<HostKey>(n) };
+  if (n === 0) return out;
+  // column names are picked once from the first flow (a batch comes from one profile)
+  const f0 = flows[0];
+  const fwd = pick(f0, FWD_NAMES), bwd = pick(f0, BWD_NAMES), src = pick(f0, SRC_NAMES), dst = pick(f0, DST_NAMES), ts = pick(f0, TIME_NAMES);
+  const s = out.src as HostKey[], d = out.dst as HostKey[];
+  for (let i = 0; i < n; i++) {
+    const f = flows[i];
+    const pk = fwd !== undefined && bwd !== undefined ? Number(f[fwd]) + Number(f[bwd]) : NaN;
+    out.single[i] = pk <= 1 ? 1 : 0;
+    out.time[i] = ts !== undefined ? parseTimestamp(f[ts]) : NaN;
+    s[i] = src !== undefined ? String(f[src] ?? '') : '';
+    d[i] = dst !== undefined ? String(f[dst] ?? '') : '';
+  }
+  return out;
+}
+
+/**
+ * The rule's fields of a columnar batch. While its identity columns are still the flow meter's lazy
+ * accessors, times and IPv4 addresses come from the numbers behind them (no strings are built).
+ */
+export function contextFlowsFromColumns(fc: FlowColumns): ContextFlows {
+  const n = fc.rows;
+  const out: ContextFlows = { rows: n, time: new Float64Array(n), single: new Uint8Array(n), src: new Array<HostKey>(n), dst: new Array<HostKey>(n) };
+  const c = fc.columns.length;
+  const fi = FWD_NAMES.map((x) => fc.columns.indexOf(x)).find((i) => i >= 0) ?? -1;
+  const bi = BWD_NAMES.map((x) => fc.columns.indexOf(x)).find((i) => i >= 0) ?? -1;
+  for (let r = 0; r < n; r++) out.single[r] = fi >= 0 && bi >= 0 && fc.values[r * c + fi] + fc.values[r * c + bi] <= 1 ? 1 : 0;
+  const id = identOf(fc);
+  const s = out.src as HostKey[], d = out.dst as HostKey[];
+  if (id && lazyIntact(fc.text, id.names.srcIp, id) && lazyIntact(fc.text, id.names.dstIp, id) && lazyIntact(fc.text, id.names.timestamp, id)) {
+    for (let r = 0; r < n; r++) {
+      out.time[r] = id.startUs[r] / 1e6;
+      const v6 = id.ipVersion[r] === 6;
+      s[r] = v6 ? formatIp(id.srcAddr, r * 4, 6) : id.srcAddr[r * 4] >>> 0;
+      d[r] = v6 ? formatIp(id.dstAddr, r * 4, 6) : id.dstAddr[r * 4] >>> 0;
+    }
+    return out;
+  }
+  const col = (names: string[]): string[] | undefined => { const k = names.find((x) => x in fc.text); return k !== undefined ? fc.text[k] : undefined; };
+  const src = col(SRC_NAMES), dst = col(DST_NAMES), ts = col(TIME_NAMES);
+  for (let r = 0; r < n; r++) {
+    out.time[r] = ts ? parseTimestamp(ts[r]) : NaN;
+    s[r] = src?.[r] ?? '';
+    d[r] = dst?.[r] ?? '';
+  }
+  return out;
+}
+
+const digits = (s: string, at: number, len: number): number => {
+  let v = 0;
+  for (let i = at; i < at + len; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return v;
+};
+
+/**
+ * Flow start in seconds: the improved profile's `YYYY-MM-DD HH:MM:SS.ffffff` (UTC), CICFlowMeter's
+ * `dd/MM/yyyy hh:mm:ss[ AM|PM]`, or a number (epoch s, ms or µs by magnitude). NaN when unreadable.
+ * Hand-parsed: Date.parse on 100k strings costs more than the whole rule.
+ */
+export function parseTimestamp(v: unknown): number {
+  if (typeof v === 'number') return !Number.isFinite(v) ? NaN : v < 1e11 ? v : v < 1e14 ? v / 1e3 : v / 1e6;
+  if (typeof v !== 'string' || v.length < 19) return NaN;
+  let y: number, mo: number, d: number, h: number;
+  if (v.charCodeAt(4) === 45 /* - */) {
+    y = digits(v, 0, 4); mo = digits(v, 5, 2); d = digits(v, 8, 2); h = digits(v, 11, 2);
+  } else if (v.charCodeAt(2) === 47 /* / */) {
+    d = digits(v, 0, 2); mo = digits(v, 3, 2); y = digits(v, 6, 4); h = digits(v, 11, 2);
+    const ampm = v.slice(20, 22).toUpperCase();
+    if (ampm === 'PM' && h < 12) h += 12;
+    else if (ampm === 'AM' && h === 12) h = 0;
+  } else return NaN;
+  const mi = digits(v, 14, 2), sec = digits(v, 17, 2);
+  let frac = 0;
+  if (v.charCodeAt(19) === 46 /* . */) {
+    let scale = 0.1;
+    for (let i = 20; i < v.length; i++) {
+      const c = v.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      frac += c * scale;
+      scale /= 10;
+    }
+  }
+  const ms = Date.UTC(y, mo - 1, d, h, mi, sec);
+  return Number.isNaN(ms) ? NaN : ms / 1000 + frac;
+}
+
+// ---- the rule -------------------------------------------------------------------------------
+
+interface Params { k: number; w: number }
+
+function params(opts: ContextOptions): Params {
+  const k = Math.floor(opts.k ?? DEFAULT_CONTEXT_K);
+  const w = opts.windowSeconds ?? DEFAULT_CONTEXT_WINDOW_S;
+  if (!(k >= 1) || k > 255) throw new Error(`context: K must be 1-255 (got ${opts.k})`);
+  if (!(w >= 0) || !Number.isFinite(w)) throw new Error(`context: window must be a non-negative number of seconds (got ${opts.windowSeconds})`);
+  return { k, w };
+}
+
+/** Rows that are model-flagged single-packet flows with a known time: the ones the rule judges. */
+function candidates(f: ContextFlows, mal: Malicious): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < f.rows; i++) if (f.single[i] === 1 && mal[i] && !Number.isNaN(f.time[i])) out.push(i);
+  return out;
+}
+
+const lowerBound = (a: Float64Array, from: number, to: number, x: number): number => {
+  while (from < to) { const m = (from + to) >>> 1; if (a[m] < x) from = m + 1; else to = m; }
+  return from;
+};
+
+/**
+ * For each candidate, how many other corroborating flows of this batch share its key on one side
+ * within ±w. Only hosts that have a candidate are indexed (few on ordinary traffic); their
+ * corroborators' times are laid out per host (counting sort), sorted, and binary-searched.
+ */
+function sideCounts(f: ContextFlows, keys: ArrayLike<HostKey>, mal: Malicious, cand: number[], w: number): Uint32Array {
+  const counts = new Uint32Array(cand.length);
+  const ids = new Map<HostKey, number>();
+  const candHost = new Int32Array(cand.length);
+  for (let j = 0; j < cand.length; j++) {
+    const key = keys[cand[j]];
+    let id = ids.get(key);
+    if (id === undefined) { id = ids.size; ids.set(key, id); }
+    candHost[j] = id;
+  }
+  const hosts = ids.size;
+  const size = new Uint32Array(hosts + 1);
+  const rowHost = new Int32Array(f.rows).fill(-1);
+  for (let i = 0; i < f.rows; i++) {
+    if (!(f.single[i] === 1 || mal[i]) || Number.isNaN(f.time[i])) continue;
+    const id = ids.get(keys[i]);
+    if (id === undefined) continue;
+    rowHost[i] = id;
+    size[id + 1]++;
+  }
+  for (let h = 0; h < hosts; h++) size[h + 1] += size[h]; // now offsets
+  const times = new Float64Array(size[hosts]);
+  const next = size.slice(0, hosts);
+  for (let i = 0; i < f.rows; i++) if (rowHost[i] >= 0) times[next[rowHost[i]]++] = f.time[i];
+  for (let h = 0; h < hosts; h++) times.subarray(size[h], size[h + 1]).sort();
+  for (let j = 0; j < cand.length; j++) {
+    const h = candHost[j], t = f.time[cand[j]];
+    const lo = lowerBound(times, size[h], size[h + 1], t - w);
+    // first index with time > t + w
+    let a = lo, b = size[h + 1];
+    while (a < b) { const m = (a + b) >>> 1; if (times[m] <= t + w) a = m + 1; else b = m; }
+    counts[j] = a - lo - 1; // the candidate itself is one of them
+  }
+  return counts;
+}
+
+/**
+ * Batch mode: which flows the rule turns benign (1 in the returned mask), judging every model-flagged
+ * single-packet flow against all flows of the batch (exact two-sided window). `malicious` is the model's verdict per flow.
+ */
+export function judgeLoneFlows(flows: ContextFlows, malicious: Malicious, opts: ContextOptions = {}): Uint8Array {
+  return judge(flows, malicious, params(opts), null);
+}
+
+function judge(flows: ContextFlows, mal: Malicious, p: Params, past: { src: HostHistory; dst: HostHistory } | null): Uint8Array {
+  const mask = new Uint8Array(flows.rows);
+  const cand = candidates(flows, mal);
+  if (cand.length === 0) return mask;
+  const bySrc = sideCounts(flows, flows.src, mal, cand, p.w);
+  const byDst = sideCounts(flows, flows.dst, mal, cand, p.w);
+  for (let j = 0; j < cand.length; j++) {
+    const i = cand[j], t = flows.time[i];
+    let s = bySrc[j], d = byDst[j];
+    if (past) {
+      if (s < p.k) s += past.src.count(flows.src[i], t - p.w, t + p.w);
+      if (d < p.k) d += past.dst.count(flows.dst[i], t - p.w, t + p.w);
+    }
+    if (s < p.k && d < p.k) mask[i] = 1;
+  }
+  return mask;
+}
+
+// ---- streaming ------------------------------------------------------------------------------
+
+/**
+ * Recent corroborating-flow times per host, bounded: at most `maxHosts` hosts (the host touched
+ * longest ago is evicted first; a Map keeps insertion order, so a touch re-inserts), each with its
+ * `depth` (= K) latest times in one shared slab. K latest times are all the rule ever needs: it asks
+ * whether at least K fall in the window.
+ */
+class HostHistory {
+  private readonly slot = new Map<HostKey, number>();
+  private readonly times: Float64Array;
+  private readonly fill: Uint8Array;
+  private used = 0;
+
+  constructor(readonly maxHosts: number, readonly depth: number) {
+    this.times = new Float64Array(maxHosts * depth);
+    this.fill = new Uint8Array(maxHosts);
+  }
+
+  get hosts(): number { return this.slot.size; }
+
+  count(key: HostKey, lo: number, hi: number): number {
+    const s = this.slot.get(key);
+    if (s === undefined) return 0;
+    let n = 0;
+    for (let i = s * this.depth, e = i + this.fill[s]; i < e; i++) if (this.times[i] >= lo && this.times[i] <= hi) n++;
+    return n;
+  }
+
+  record(key: HostKey, t: number): void {
+    let s = this.slot.get(key);
+    if (s !== undefined) {
+      this.slot.delete(key); // re-insert: most recently touched last
+    } else if (this.used < this.maxHosts) {
+      s = this.used++;
+      this.fill[s] = 0;
+    } else {
+      const oldest = this.slot.keys().next().value as HostKey;
+      s = this.slot.get(oldest)!;
+      this.slot.delete(oldest);
+      this.fill[s] = 0;
+    }
+    this.slot.set(key, s);
+    const base = s * this.depth;
+    if (this.fill[s] < this.depth) { this.times[base + this.fill[s]++] = t; return; }
+    // full: replace the earliest time if this one is later (keeps the latest `depth` times)
+    let min = base;
+    for (let i = base + 1; i < base + this.depth; i++) if (this.times[i] < this.times[min]) min = i;
+    if (t > this.times[min]) this.times[min] = t;
+  }
+}
+
+export interface ContextStats {
+  /** flows seen, model-flagged single-packet flows judged, and those turned benign */
+  flows: number;
+  judged: number;
+  suppressed: number;
+}
+
+/**
+ * Streaming mode: call `judge` (or `applyToVerdicts` / `applyToColumns`) once per batch, in arrival
+ * order, after the model. Memory: two histories of at most `maxHosts` hosts × K times each.
+ */
+export class LoneFlowContext {
+  readonly k: number;
+  readonly windowSeconds: number;
+  readonly stats: ContextStats = { flows: 0, judged: 0, suppressed: 0 };
+  private readonly src: HostHistory;
+  private readonly dst: HostHistory;
+
+  constructor(opts: ContextOptions = {}) {
+    const p = params(opts);
+    this.k = p.k;
+    this.windowSeconds = p.w;
+    const maxHosts = Math.floor(opts.maxHosts ?? DEFAULT_CONTEXT_MAX_HOSTS);
+    if (!(maxHosts >= 1)) throw new Error(`context: maxHosts must be at least 1 (got ${opts.maxHosts})`);
+    this.src = new HostHistory(maxHosts, p.k);
+    this.dst = new HostHistory(maxHosts, p.k);
+  }
+
+  /** Hosts currently remembered per side (each at most maxHosts). */
+  get hosts(): { src: number; dst: number } { return { src: this.src.hosts, dst: this.dst.hosts }; }
+
+  /**
+   * Judges one batch against the remembered past and the whole batch, then remembers the batch's
+   * corroborating flows. Returns the mask of flows to turn benign; `malicious` is not changed.
+   */
+  judge(flows: ContextFlows, malicious: Malicious): Uint8Array {
+    const mask = judge(flows, malicious, { k: this.k, w: this.windowSeconds }, { src: this.src, dst: this.dst });
+    this.stats.flows += flows.rows;
+    for (let i = 0; i < flows.rows; i++) {
+      if (flows.single[i] === 1 && malicious[i] && !Number.isNaN(flows.time[i])) this.stats.judged++;
+      if (mask[i]) this.stats.suppressed++;
+      if (!(flows.single[i] === 1 || malicious[i]) || Number.isNaN(flows.time[i])) continue;
+      this.src.record(flows.src[i], flows.time[i]);
+      this.dst.record(flows.dst[i], flows.time[i]);
+    }
+    return mask;
+  }
+
+  /** One batch of flow objects and their Verdict objects: turns suppressed verdicts benign in place; returns how many. */
+  applyToVerdicts(flows: ReadonlyArray<Record<string, unknown>>, verdicts: Verdict[], benignLabel: string): number {
+    return suppressVerdicts(verdicts, this.judge(contextFlowsFromObjects(flows), verdictFlags(verdicts)), benignLabel);
+  }
+
+  /** One batch as flow objects or FlowColumns and its VerdictColumns: edits the columns in place; returns how many. */
+  applyToColumns(flows: FlowColumns | ReadonlyArray<Record<string, unknown>>, v: VerdictColumns, benignLabel: string): number {
+    const cf = Array.isArray(flows) ? contextFlowsFromObjects(flows) : contextFlowsFromColumns(flows as FlowColumns);
+    return suppressColumns(v, this.judge(cf, v.malicious), benignLabel);
+  }
+}
+
+// ---- applying a mask ------------------------------------------------------------------------
+
+/** A verdict this stage may have turned benign. */
+export type ContextVerdict = Verdict & { suppressed?: string };
+
+export function verdictFlags(verdicts: ReadonlyArray<Verdict>): Uint8Array {
+  const m = new Uint8Array(verdicts.length);
+  for (let i = 0; i < verdicts.length; i++) m[i] = verdicts[i].malicious ? 1 : 0;
+  return m;
+}
+
+/**
+ * Turns masked verdicts benign in place: `malicious` false, `label` the benign label with its own
+ * probability as `confidence`; `attackProbability` and `probabilities` stay the model's. Returns the count.
+ */
+export function suppressVerdicts(verdicts: ContextVerdict[], mask: Uint8Array, benignLabel: string): number {
+  let n = 0;
+  for (let i = 0; i < verdicts.length; i++) {
+    if (!mask[i]) continue;
+    const v = verdicts[i];
+    v.malicious = false;
+    v.label = benignLabel;
+    v.confidence = v.probabilities[benignLabel] ?? 1 - v.attackProbability;
+    v.suppressed = SUPPRESSED_SINGLE_PACKET;
+    n++;
+  }
+  return n;
+}
+
+/** The columnar twin of suppressVerdicts; also sets `suppressed` (1 per suppressed row) on the columns. */
+export function suppressColumns(v: VerdictColumns & { suppressed?: Uint8Array }, mask: Uint8Array, benignLabel: string): number {
+  const b = v.labels.indexOf(benignLabel);
+  if (b < 0) throw new Error(`context: '${benignLabel}' is not one of the model's labels`);
+  const C = v.labels.length;
+  let n = 0;
+  for (let i = 0; i < v.rows; i++) {
+    if (!mask[i] || !v.malicious[i]) continue;
+    v.malicious[i] = 0;
+    v.label[i] = b;
+    v.confidence[i] = v.probabilities[i * C + b];
+    v.detections--;
+    n++;
+  }
+  v.suppressed = mask;
+  return n;
+}
