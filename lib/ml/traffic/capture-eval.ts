@@ -2,15 +2,18 @@
  * Per-capture detection table for README: every capture in ../shared/data/pcaps/{attack,benign}
  * metered with our flow meter and classified with a model. For attack captures whose attacker is
  * known (MANIFEST descriptions, confirmed by the flows), the attacker's flows give the detection
- * rate and all other flows the false-alarm rate. Usage:
+ * rate and all other flows the false-alarm rate. The table is with the lone-flow context stage
+ * (lib/ml/lone-flow-context.ts, as `deepmad classify <capture>` runs it); the summary is printed with
+ * and without it. Usage:
  *
- *   node dist/lib/ml/traffic/capture-eval.js [model.onnx] [--threshold T]
+ *   node dist/lib/ml/traffic/capture-eval.js [model.onnx] [--threshold T] [--context-k K] [--context off]
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { Classifier } from '../classifier.js';
 import { defaultModelPath, packageRoot } from '../default-model.js';
 import { meterCapture } from '../capture-flows.js';
+import { contextFlowsFromObjects, judgeLoneFlows, suppressVerdicts, verdictFlags, DEFAULT_CONTEXT_K } from '../lone-flow-context.js';
 
 /** Attack capture → attacker addresses ('*' = every flow is attack traffic, e.g. spoofed sources). */
 export const KNOWN_ATTACKERS: Record<string, string[]> = {
@@ -35,39 +38,62 @@ const isCapture = (f: string): boolean => /\.(pcap|pcapng|cap)$/.test(f);
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const ti = args.indexOf('--threshold');
+  const valueAt = (name: string): number => args.indexOf(name);
+  const ti = valueAt('--threshold'), ki = valueAt('--context-k'), ci = valueAt('--context');
   const threshold = ti >= 0 ? Number(args[ti + 1]) : undefined;
-  const model = args.find((a, i) => !a.startsWith('--') && (ti < 0 || i !== ti + 1)) ?? defaultModelPath();
+  const k = ki >= 0 ? Number(args[ki + 1]) : DEFAULT_CONTEXT_K;
+  const contextOn = ci < 0 || args[ci + 1] !== 'off';
+  const valueIdx = new Set([ti, ki, ci].filter((i) => i >= 0).map((i) => i + 1));
+  const model = args.find((a, i) => !a.startsWith('--') && !valueIdx.has(i)) ?? defaultModelPath();
   const pcaps = path.resolve(packageRoot(), '..', 'shared', 'data', 'pcaps');
   const clf = await Classifier.open(model, { worker: false, threshold });
-  const lines = [`model ${path.basename(model)}, threshold ${clf.threshold}`, '', '| capture | flows | attacker flows flagged | other flows flagged | top labels |', '|---|---|---|---|---|'];
-  const totals = { att: 0, attHit: 0, attackCaps: 0, capsAlerting: 0, benign: 0, benignHit: 0, benignCaps: 0, benignCapsQuiet: 0, unknown: 0, unknownAlerting: 0 };
+  const lines = [`model ${path.basename(model)}, threshold ${clf.threshold}, lone-flow context ${contextOn ? `on (K = ${k}, W = 60 s)` : 'off'}`, '', '| capture | flows | attacker flows flagged | other flows flagged | top labels |', '|---|---|---|---|---|'];
+  const with_ = zeroTotals(), without = zeroTotals();
   for (const kind of ['attack', 'benign']) {
     for (const f of fs.readdirSync(path.join(pcaps, kind)).filter(isCapture).sort()) {
       const flows = await meterCapture(path.join(pcaps, kind, f), clf.card.profile);
       const v = await clf.classify(flows);
       const attackers = kind === 'attack' ? KNOWN_ATTACKERS[f] : [];
-      let att = 0, attHit = 0, other = 0, otherHit = 0;
+      const isAttack = flows.map((fl) => !!attackers && (attackers.includes('*') || attackers.includes(String(fl['Src IP'])) || attackers.includes(String(fl['Dst IP']))));
+      tally(without, kind, attackers, count(v.map((x) => x.malicious), isAttack));
+      if (contextOn) suppressVerdicts(v, judgeLoneFlows(contextFlowsFromObjects(flows), verdictFlags(v), { k }), clf.card.benignLabels[0] ?? 'BENIGN');
+      const { att, attHit, other, otherHit } = count(v.map((x) => x.malicious), isAttack);
+      tally(with_, kind, attackers, { att, attHit, other, otherHit });
       const labels = new Map<string, number>();
-      v.forEach((x, i) => {
-        if (x.malicious) labels.set(x.label, (labels.get(x.label) ?? 0) + 1);
-        const a = !!attackers && (attackers.includes('*') || attackers.includes(String(flows[i]['Src IP'])) || attackers.includes(String(flows[i]['Dst IP'])));
-        if (a) { att++; if (x.malicious) attHit++; } else { other++; if (x.malicious) otherHit++; }
-      });
+      for (const x of v) if (x.malicious) labels.set(x.label, (labels.get(x.label) ?? 0) + 1);
       const top = [...labels].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([l, n]) => `${l} ${n}`).join(', ') || '—';
       const pct = (a: number, b: number): string => (b ? `${a}/${b} (${((100 * a) / b).toFixed(0)}%)` : '—');
       const name = `${kind}/${f}${kind === 'attack' && !attackers ? ' (attacker not known)' : ''}`;
       lines.push(`| ${name} | ${flows.length} | ${kind === 'attack' && attackers ? pct(attHit, att) : '—'} | ${pct(otherHit, other)} | ${top} |`);
-      if (kind === 'attack' && attackers) { totals.att += att; totals.attHit += attHit; totals.attackCaps++; if (attHit > 0) totals.capsAlerting++; totals.benign += other; totals.benignHit += otherHit; }
-      else if (kind === 'attack') { totals.unknown++; if (otherHit > 0) totals.unknownAlerting++; }
-      else { totals.benign += other; totals.benignHit += otherHit; totals.benignCaps++; if (otherHit === 0) totals.benignCapsQuiet++; }
     }
   }
   await clf.close();
-  lines.push('', `known-attacker captures raising alerts: ${totals.capsAlerting}/${totals.attackCaps}; attacker flows flagged ${totals.attHit}/${totals.att}` +
-    `; non-attack flows flagged ${totals.benignHit}/${totals.benign} (${((100 * totals.benignHit) / Math.max(1, totals.benign)).toFixed(1)}%)` +
-    `; benign captures with no alert ${totals.benignCapsQuiet}/${totals.benignCaps}; other attack captures raising alerts ${totals.unknownAlerting}/${totals.unknown}`);
+  lines.push('');
+  if (contextOn) lines.push(`with the context stage (K = ${k}): ${summary(with_)}`);
+  lines.push(`without it: ${summary(without)}`);
   console.log(lines.join('\n'));
+}
+
+type Totals = ReturnType<typeof zeroTotals>;
+function zeroTotals() { return { att: 0, attHit: 0, attackCaps: 0, capsAlerting: 0, benign: 0, benignHit: 0, benignCaps: 0, benignCapsQuiet: 0, unknown: 0, unknownAlerting: 0 }; }
+interface Counts { att: number; attHit: number; other: number; otherHit: number }
+
+function count(malicious: boolean[], isAttack: boolean[]): Counts {
+  const c = { att: 0, attHit: 0, other: 0, otherHit: 0 };
+  malicious.forEach((m, i) => { if (isAttack[i]) { c.att++; if (m) c.attHit++; } else { c.other++; if (m) c.otherHit++; } });
+  return c;
+}
+
+function tally(t: Totals, kind: string, attackers: string[] | undefined, c: Counts): void {
+  if (kind === 'attack' && attackers) { t.att += c.att; t.attHit += c.attHit; t.attackCaps++; if (c.attHit > 0) t.capsAlerting++; t.benign += c.other; t.benignHit += c.otherHit; }
+  else if (kind === 'attack') { t.unknown++; if (c.otherHit > 0) t.unknownAlerting++; }
+  else { t.benign += c.other; t.benignHit += c.otherHit; t.benignCaps++; if (c.otherHit === 0) t.benignCapsQuiet++; }
+}
+
+function summary(t: Totals): string {
+  return `known-attacker captures raising alerts: ${t.capsAlerting}/${t.attackCaps}; attacker flows flagged ${t.attHit}/${t.att}` +
+    `; non-attack flows flagged ${t.benignHit}/${t.benign} (${((100 * t.benignHit) / Math.max(1, t.benign)).toFixed(1)}%)` +
+    `; benign captures with no alert ${t.benignCapsQuiet}/${t.benignCaps}; other attack captures raising alerts ${t.unknownAlerting}/${t.unknown}`;
 }
 
 if (require.main === module) main().catch((err: unknown) => { console.error(`capture-eval: ${(err as Error).message}`); process.exitCode = 1; });
