@@ -9,6 +9,7 @@ import type { Command } from '../deepmad.js';
 import { parseArgs, one, num, list } from '../../lib/ml/cli-args.js';
 import { AlertEngine, EveAlert, JsonlLog, MqttPublisher, SEVERITY_NAMES, TopK, alertMessage, haDiscoveryMessages, haStateMessages } from '../../lib/alerts/index.js';
 import type { PacketBatch } from '../../lib/capture/packet-batch.js';
+import type { ContextVerdict } from '../../lib/ml/lone-flow-context.js';
 
 const usage = `deepmad detect <capture.pcap[ng][.gz]|-> [options]
        deepmad detect --live <interface> [--filter "<bpf>"] [options]
@@ -24,6 +25,10 @@ const usage = `deepmad detect <capture.pcap[ng][.gz]|-> [options]
   --allowlist a,b/16    addresses/CIDRs that never alert
   --severity C=high,…   severity per class (high|medium|low or 1-3)
   --min-confidence X    ignore verdicts below X
+  --context on|off      lone-flow context stage (default on): a flagged single-packet flow alerts only
+                        when ≥ 5 other single-packet or flagged flows within ±60 s share its source or
+                        its destination; judged per flow batch against the past 60 s, so the first
+                        few flows of a flood may be reported benign before the rest alert
   --json                print the summary as JSON
   --quiet               no summary
 
@@ -36,6 +41,8 @@ export interface DetectSummary {
   flows: number;
   maliciousFlows: number;
   alertRecords: number;
+  /** flagged single-packet flows the context stage reported benign (present when > 0) */
+  suppressedSinglePacket?: number;
   byClass: Record<string, number>;
   bySeverity: { high: number; medium: number; low: number };
   topSources: Array<{ ip: string; flows: number }>;
@@ -49,7 +56,7 @@ export const command: Command = {
   usage,
   async run(argv) {
     const a = parseArgs(argv, {
-      values: ['model', 'card', 'threshold', 'alerts', 'max-mb', 'keep', 'mqtt', 'mqtt-prefix', 'window', 'allowlist', 'severity', 'min-confidence', 'live', 'filter', 'batch'],
+      values: ['model', 'card', 'threshold', 'alerts', 'max-mb', 'keep', 'mqtt', 'mqtt-prefix', 'window', 'allowlist', 'severity', 'min-confidence', 'live', 'filter', 'batch', 'context'],
       flags: ['json', 'quiet', 'ha'],
       aliases: { '-m': 'model', '-i': 'live' },
     });
@@ -64,18 +71,24 @@ export const command: Command = {
       if (eq <= 0) throw new Error(`--severity '${item}' must be Class=high|medium|low`);
       severities[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
     }
+    const contextArg = one(a, 'context', 'on');
+    if (contextArg !== 'on' && contextArg !== 'off') throw new Error(`--context must be on or off, got "${contextArg}"`);
     const input = a.positionals[0];
     if (input !== undefined && input !== '-' && !fs.existsSync(input)) throw new Error(`no such capture file: ${input}`);
 
     const { Classifier } = await import('../../lib/ml/classifier.js');
     const { defaultModelPath } = await import('../../lib/ml/default-model.js');
     const { Flowmeter } = await import('../../lib/flow/flowmeter.js');
+    const { LoneFlowContext } = await import('../../lib/ml/lone-flow-context.js');
     const modelPath = one(a, 'model') ?? defaultModelPath();
     if (!fs.existsSync(modelPath)) throw new Error(`model ${modelPath} not found${one(a, 'model') ? '' : ' (the default model is not installed; pass --model)'}`);
     const clf = await Classifier.open(modelPath, {
       card: one(a, 'card'), worker: false, batchSize: num(a, 'batch', 1024, 1),
       threshold: a.values.has('threshold') ? num(a, 'threshold', 0.5, 0) : undefined,
     });
+    // streaming: each flow batch is judged against the past 60 s of corroborating flows
+    const context = contextArg === 'on' ? new LoneFlowContext() : undefined;
+    const benignLabel = clf.card.benignLabels[0] ?? 'BENIGN';
     const engine = new AlertEngine({
       classes: { severities },
       allowlist: list(a, 'allowlist'),
@@ -123,11 +136,13 @@ export const command: Command = {
           const flows = meter.toObjects(b);
           queued += flows.length;
           chain = chain.then(async () => {
-            const verdicts = await clf.classify(flows);
+            const verdicts: ContextVerdict[] = await clf.classify(flows);
+            context?.applyToVerdicts(flows, verdicts, benignLabel);
             const classified = flows.map((f, i) => {
               const v = verdicts[i];
               if (v.malicious) { maliciousFlows++; sources.add(String(f['Src IP'] ?? f['Source IP'] ?? f.src_ip ?? '?')); }
-              return { ...f, label: v.label, confidence: v.confidence, probabilities: v.probabilities, malicious: v.malicious, model: clf.name };
+              const out = { ...f, label: v.label, confidence: v.confidence, probabilities: v.probabilities, malicious: v.malicious, model: clf.name };
+              return v.suppressed ? { ...out, suppressed: v.suppressed } : out;
             });
             flowsSeen += flows.length;
             queued -= flows.length;
@@ -183,6 +198,7 @@ export const command: Command = {
         flows: flowsSeen,
         maliciousFlows,
         alertRecords: engine.stats.records,
+        ...(context?.stats.suppressed ? { suppressedSinglePacket: context.stats.suppressed } : {}),
         byClass: Object.fromEntries(Object.entries(engine.stats.byClass).sort((x, y) => y[1] - x[1])),
         bySeverity,
         topSources: sources.top(10).map(({ key, count }) => ({ ip: key, flows: count })),
@@ -206,6 +222,7 @@ export function formatSummary(s: DetectSummary): string {
     `${s.source}: ${s.packets} packets, ${s.flows} flows, ${s.maliciousFlows} malicious (model ${s.model})`,
     `alerts: ${s.alertRecords} records — high ${s.bySeverity.high}, medium ${s.bySeverity.medium}, low ${s.bySeverity.low} flows`,
   ];
+  if (s.suppressedSinglePacket) lines.push(`context: ${s.suppressedSinglePacket} flagged single-packet flow(s) not corroborated, reported benign`);
   const classes = Object.entries(s.byClass);
   if (classes.length) lines.push(`by class: ${classes.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (s.topSources.length) lines.push(`top sources: ${s.topSources.map((t) => `${t.ip} (${t.flows})`).join(', ')}`);
