@@ -34,7 +34,7 @@ import type { Verdict, VerdictColumns } from './classifier.js';
 
 export const DEFAULT_CONTEXT_K = 5;
 export const DEFAULT_CONTEXT_WINDOW_S = 60;
-/** Hosts remembered per side (source, destination) in streaming mode; the oldest-touched go first. */
+/** Hosts remembered per side (source, destination) in streaming mode (eviction order: HostHistory). */
 export const DEFAULT_CONTEXT_MAX_HOSTS = 65_536;
 /** The `suppressed` value of a flow this stage turned benign. */
 export const SUPPRESSED_SINGLE_PACKET = 'single packet, not corroborated';
@@ -262,20 +262,25 @@ function judge(flows: ContextFlows, mal: Malicious, p: Params, past: { src: Host
 // ---- streaming ------------------------------------------------------------------------------
 
 /**
- * Recent corroborating-flow times per host, bounded: at most `maxHosts` hosts (the host touched
- * longest ago is evicted first; a Map keeps insertion order, so a touch re-inserts), each with its
- * `depth` (= K) latest times in one shared slab. K latest times are all the rule ever needs: it asks
- * whether at least K fall in the window.
+ * Recent corroborating-flow times per host, bounded: at most `maxHosts` hosts, each with its `depth`
+ * (= K) latest times in one shared slab; K latest times are all the rule needs (it asks whether at
+ * least K fall in the window). When full, the oldest host is evicted first in the CLOCK manner: a
+ * hand sweeps the slots in insertion order and evicts the first host not seen again since the hand
+ * last passed it, so one-off (spoofed) hosts go before hosts that keep appearing. (Evicting the
+ * first key of an LRU-ordered Map instead is quadratic: V8 walks past every deleted entry.)
  */
 class HostHistory {
   private readonly slot = new Map<HostKey, number>();
+  private readonly keys: HostKey[] = [];
   private readonly times: Float64Array;
   private readonly fill: Uint8Array;
-  private used = 0;
+  private readonly seen: Uint8Array;
+  private hand = 0;
 
   constructor(readonly maxHosts: number, readonly depth: number) {
     this.times = new Float64Array(maxHosts * depth);
     this.fill = new Uint8Array(maxHosts);
+    this.seen = new Uint8Array(maxHosts);
   }
 
   get hosts(): number { return this.slot.size; }
@@ -291,17 +296,22 @@ class HostHistory {
   record(key: HostKey, t: number): void {
     let s = this.slot.get(key);
     if (s !== undefined) {
-      this.slot.delete(key); // re-insert: most recently touched last
-    } else if (this.used < this.maxHosts) {
-      s = this.used++;
-      this.fill[s] = 0;
+      this.seen[s] = 1;
     } else {
-      const oldest = this.slot.keys().next().value as HostKey;
-      s = this.slot.get(oldest)!;
-      this.slot.delete(oldest);
+      if (this.keys.length < this.maxHosts) {
+        s = this.keys.length;
+        this.keys.push(key);
+      } else {
+        while (this.seen[this.hand]) { this.seen[this.hand] = 0; this.hand = (this.hand + 1) % this.maxHosts; }
+        s = this.hand;
+        this.hand = (this.hand + 1) % this.maxHosts;
+        this.slot.delete(this.keys[s]);
+        this.keys[s] = key;
+      }
+      this.slot.set(key, s);
       this.fill[s] = 0;
+      this.seen[s] = 0;
     }
-    this.slot.set(key, s);
     const base = s * this.depth;
     if (this.fill[s] < this.depth) { this.times[base + this.fill[s]++] = t; return; }
     // full: replace the earliest time if this one is later (keeps the latest `depth` times)
