@@ -9,6 +9,7 @@
  * number of V8 GC pauses and the longest one, and the load average.
  * Rows count flows; the ratio compares flows/s with the floor's packets/s.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -171,15 +172,26 @@ export const classifierSection: BenchSection = {
         if (worker) await reportStall(ctx, '100k flows, one call, Verdict objects (flows/s)', big.length, () => clf.classify(big), raised);
         await clf.close();
       }
-      await nodeStalls(ctx, model, big, raised);
+      await nodeStalls(ctx, model, big, raised, () => { if (raised) setProcessPriority(prio); }, () => { if (raised) setProcessPriority(-10); });
     } finally {
       if (raised) setProcessPriority(prio);
     }
   },
 };
 
+/**
+ * A CPU hog for one row: `n` child processes busy-looping (no I/O, no network), each ending by
+ * itself after `maxSecs` even if this process dies; `stop()` kills them at once.
+ */
+function startHog(n: number, maxSecs: number): { stop: () => void } {
+  const kids: ChildProcess[] = [];
+  const code = `const end = Date.now() + ${Math.round(maxSecs * 1000)}; let x = 0; while (Date.now() < end) x++;`;
+  for (let k = 0; k < n; k++) kids.push(spawn(process.execPath, ['-e', code], { stdio: 'ignore' }));
+  return { stop: () => { for (const c of kids) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); } };
+}
+
 /** The deepmad-classifier node in the Node-RED runtime: one message of 100k flows, as objects and as flow columns. */
-async function nodeStalls(ctx: BenchContext, model: string, big: Array<Record<string, unknown>>, nice: boolean): Promise<void> {
+async function nodeStalls(ctx: BenchContext, model: string, big: Array<Record<string, unknown>>, nice: boolean, lower: () => void, raise: () => void): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const helper: TestHelper = require('node-red-node-test-helper');
   if (!(helper as unknown as { _RED?: unknown })._RED) helper.init(require.resolve('node-red'));
@@ -213,6 +225,20 @@ async function nodeStalls(ctx: BenchContext, model: string, big: Array<Record<st
         // as the flow meter sends them: batches of 1000 flows (its default), all queued at once
         const batches = Array.from({ length: big.length / 1000 }, (_, k) => big.slice(k * 1000, (k + 1) * 1000));
         await reportStall(ctx, 'node: 100 messages of 1000 flow objects (flows/s)', big.length, () => classify(batches, big.length), nice);
+        // a CPU-saturated box: 2 busy-loop processes per core, this process at normal priority as the
+        // hogs; each run is printed (the spread is the point), with an idle loop under the same hog
+        const hogs = 2 * os.availableParallelism();
+        lower();
+        const hog = startHog(hogs, 60 + ctx.runs * 30);
+        try {
+          await new Promise((r) => setTimeout(r, 1000)); // let the hogs get going
+          for (let k = 0; k < ctx.runs; k++) {
+            await reportStall(ctx, `node: 100k flow objects, ${hogs} busy-loop hogs (flows/s)`, big.length, () => classify([big], big.length), false);
+          }
+        } finally {
+          hog.stop();
+          raise();
+        }
       } else {
         await classify([columns], columns.rows);
         await reportStall(ctx, 'node: 100k flows as flow columns → columns (flows/s)', big.length, () => classify([bigColumns], bigColumns.rows), nice);
