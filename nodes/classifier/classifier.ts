@@ -5,7 +5,7 @@
  * All logic lives in lib/ml; this file maps the editor config and Node-RED events onto it.
  */
 import path from 'node:path';
-import type { Classifier, ClassifierInput } from '../../lib/ml/classifier.js';
+import type { Classifier, ClassifierInput, VerdictColumns } from '../../lib/ml/classifier.js';
 import { classifiedColumns, classifiedObjects } from '../../lib/ml/classified-output.js';
 import { isFlowColumns, type FlowColumns } from '../../lib/normalize/flow-columns.js';
 import type { Msg, Send, Done, RedNode, NodeAPI } from '../node-red-api.js';
@@ -102,35 +102,38 @@ export = function register(RED: NodeAPI) {
       node.status({ fill: 'green', shape: 'dot', text: `${Math.round(rate)} flows/s · ${detections} detections / ${flowsSeen} flows` });
     };
 
-    const classifyMsg = async (msg: Msg, send: Send): Promise<void> => {
-      if (!clf) throw loadError ?? new Error('model not loaded');
+    /** A message's rows: what the classifier reads, and what the verdicts are added to (one per row). */
+    interface MsgRows {
+      flows: ClassifierInput;
+      /** flow objects (numeric rows stand for objects with no fields), or a FlowColumns batch */
+      objects: ArrayLike<Record<string, unknown> | ArrayLike<number>> | FlowColumns;
+      /** the payload was one flow: the output payload is one object too */
+      single: boolean;
+      normalized: boolean;
+    }
+
+    const readRows = async (msg: Msg, c: Classifier): Promise<MsgRows> => {
       const p = msg.payload;
-      let flows: ClassifierInput;
-      // what the verdicts are added to: flow objects (or a FlowColumns batch), one per input row
-      let objects: ArrayLike<Record<string, unknown>> | FlowColumns;
-      let single = false;
       // deepmad-normalize sends rows as a batch or, with "Output: objects", as already-scaled objects
-      let normalized = msg.normalized === true || msg.topic === 'deepmad/rows';
+      const normalized = msg.normalized === true || msg.topic === 'deepmad/rows';
+      const raw = c.card.preprocessing.kind === 'none';
       const h5file = msg.topic === 'deepmad/hdf5' ? (typeof msg.filename === 'string' ? msg.filename : p?.file) : (typeof p === 'string' && /\.(h5|hdf5)$/i.test(p) ? p : undefined);
       if (typeof h5file === 'string') {
         // an HDF5 file of preprocessed rows (hdf5 out's finished file, or the prototype's normed_data.h5)
         const { readPandasModelRows } = await import('../../lib/hdf5/pandas-input.js');
-        const t = await readPandasModelRows(resolveModel(h5file), clf.columns);
-        flows = t.rows;
-        objects = t.extras;
-        normalized = true;
-      } else if (isFlowColumns(p)) {
+        const t = await readPandasModelRows(resolveModel(h5file), c.columns);
+        return { flows: t.rows, objects: t.extras, single: false, normalized: true };
+      }
+      if (isFlowColumns(p)) {
         // the flow meter's columnar batch: read straight from its matrix
-        if (normalized && clf.card.preprocessing.kind === 'none') throw new Error(`model "${clf.name}" expects raw flows (its card has no preprocessing) but got normalized rows`);
-        flows = p;
-        objects = p;
-      } else if (isRowsPayload(p)) {
+        if (normalized && raw) throw new Error(`model "${c.name}" expects raw flows (its card has no preprocessing) but got normalized rows`);
+        return { flows: p, objects: p, single: false, normalized };
+      }
+      if (isRowsPayload(p)) {
         // normalized rows: the classifier picks the model's columns from the batch by name
-        if (clf.card.preprocessing.kind === 'none' && !(clf.card.normalizeMode && (p as { mode?: string }).mode === clf.card.normalizeMode)) {
-          throw new Error(`model "${clf.name}" expects raw flows (its card has no preprocessing) but got normalized rows (deepmad/rows); wire the flow meter to the classifier directly`);
+        if (raw && !(c.card.normalizeMode && (p as { mode?: string }).mode === c.card.normalizeMode)) {
+          throw new Error(`model "${c.name}" expects raw flows (its card has no preprocessing) but got normalized rows (deepmad/rows); wire the flow meter to the classifier directly`);
         }
-        flows = p;
-        normalized = true;
         // keep the original flow when the normalize node passed it along (msg.flows), else its trace
         const origs: unknown[] | null = Array.isArray(msg.flows) && msg.flows.length === p.rows ? msg.flows : null;
         const rowObjects: Array<Record<string, unknown>> = new Array(p.rows);
@@ -142,44 +145,60 @@ export = function register(RED: NodeAPI) {
           if (!orig) for (const [k, name] of IDENTITY) { const v = p.trace?.[k]?.[r]; if (v !== undefined && v !== '') o[name] = v; }
           rowObjects[r] = o;
         }
-        objects = rowObjects;
-      } else if (Array.isArray(p) && p.length > 0 && typeof p[0] === 'number') {
-        flows = [p as number[]];
-        objects = [{}];
-        single = true;
-      } else if (Array.isArray(p)) {
-        flows = p;
-        objects = p.map((f: unknown) => (ArrayBuffer.isView(f) || Array.isArray(f) ? {} : (f as Record<string, unknown>)));
-      } else if (p && typeof p === 'object') {
-        flows = [p];
-        objects = [p];
-        single = true;
-        if (normalized && clf.card.preprocessing.kind === 'none') throw new Error(`model "${clf.name}" expects raw flows (its card has no preprocessing) but got normalized rows`);
-      } else {
-        throw new Error(`msg.payload must be a flow object, an array of flows, a flow-columns batch or a normalized batch; got ${p === null ? 'null' : typeof p}`);
+        return { flows: p, objects: rowObjects, single: false, normalized: true };
       }
+      if (Array.isArray(p) && p.length > 0 && typeof p[0] === 'number') return { flows: [p as number[]], objects: [{}], single: true, normalized };
+      // an array of flows goes on as it is: numeric rows in it are recognized while outputs are built,
+      // a slice at a time (a copy here would be one unsliced pass over every row)
+      if (Array.isArray(p)) return { flows: p, objects: p, single: false, normalized };
+      if (p && typeof p === 'object') {
+        if (normalized && raw) throw new Error(`model "${c.name}" expects raw flows (its card has no preprocessing) but got normalized rows`);
+        return { flows: [p], objects: [p], single: true, normalized };
+      }
+      throw new Error(`msg.payload must be a flow object, an array of flows, a flow-columns batch or a normalized batch; got ${p === null ? 'null' : typeof p}`);
+    };
+
+    /**
+     * One message: rows → verdict columns → outputs → two send() calls. Every stage that touches
+     * every row runs `SLICE_ROWS` rows at a time with a yield to the event loop in between (reading
+     * features into the input matrix in Classifier.classifyColumns, inference in the worker, building
+     * the output objects in classified-output), so a 100k-flow message never holds the loop for
+     * more than a slice.
+     */
+    const classifyMsg = async (msg: Msg, send: Send): Promise<void> => {
+      const c = clf;
+      if (!c) throw loadError ?? new Error('model not loaded');
+      const rows = await readRows(msg, c);
       // verdicts as typed arrays: no per-flow objects until the output needs them
-      const v = await clf.classifyColumns(flows, { normalized });
+      const v = await c.classifyColumns(rows.flows, { normalized: rows.normalized });
       if (v.rows === 0) return;
-      const name = clf.name;
-      // output objects are built a slice at a time too: copying 100k flow objects in one go would
-      // hold the event loop for longer than the whole inference did
-      const out: { benign: unknown; malicious: unknown } = columnsOut && isFlowColumns(objects)
-        ? await classifiedColumns(objects, v, name, SLICE_ROWS)
-        : await classifiedObjects(objects, v, name, (vc, i) => clf!.probabilitiesAt(vc, i), SLICE_ROWS);
+      // (post-processing of a message's verdicts goes here: `v` holds every row's verdict, in input
+      // order, and nothing has been built from it yet; keep v.detections equal to the malicious count)
+      const out = await buildOutputs(rows, v, c);
       flowsSeen += v.rows;
       windowFlows += v.rows;
       detections += v.detections;
       updateStatus(v.detections > 0);
+      sendOutputs(msg, send, out, v.detections, rows.single, c.name);
+    };
+
+    /** The two outputs' payloads: classified flow objects, or ClassifiedColumns for flow-columns input with output "columns". */
+    const buildOutputs = (rows: MsgRows, v: VerdictColumns, c: Classifier): Promise<{ benign: unknown; malicious: unknown }> =>
+      columnsOut && isFlowColumns(rows.objects)
+        ? classifiedColumns(rows.objects, v, c.name, SLICE_ROWS)
+        : classifiedObjects(rows.objects, v, c.name, (vc, i) => c.probabilitiesAt(vc, i), SLICE_ROWS);
+
+    const sendOutputs = (msg: Msg, send: Send, out: { benign: unknown; malicious: unknown }, bad: number, single: boolean, model: string): void => {
       const make = (payload: unknown, count: number): Msg | null => {
         if (payload === null || (Array.isArray(payload) && payload.length === 0)) return null;
-        return { ...msg, payload: single && Array.isArray(payload) ? payload[0] : payload, model: name, detections: count };
+        return { ...msg, payload: single && Array.isArray(payload) ? payload[0] : payload, model, detections: count };
       };
       // one send() per output: Node-RED deep-copies every message after the first of a send() call,
       // which for 100k flows held the event loop for seconds. The two payloads are distinct
       // objects; the input message's other properties are shared by reference, as on a single wire.
+      // (An output wired to several nodes is deep-copied by Node-RED for each extra wire: see README.)
       const benignMsg = make(out.benign, 0);
-      const maliciousMsg = make(out.malicious, v.detections);
+      const maliciousMsg = make(out.malicious, bad);
       if (benignMsg) send([benignMsg, null]);
       if (maliciousMsg) send([null, maliciousMsg]);
     };
