@@ -82,17 +82,35 @@ export function contextFlowsFromObjects(flows: ReadonlyArray<Record<string, unkn
   // column names are picked once from the first flow (a batch comes from one profile)
   const f0 = flows[0];
   const fwd = pick(f0, FWD_NAMES), bwd = pick(f0, BWD_NAMES), src = pick(f0, SRC_NAMES), dst = pick(f0, DST_NAMES), ts = pick(f0, TIME_NAMES);
+  const read = fieldReader(fwd, bwd, src, dst, ts);
   const s = out.src as HostKey[], d = out.dst as HostKey[];
+  const cell: unknown[] = [0, 0, '', '', ''];
   for (let i = 0; i < n; i++) {
-    const f = flows[i];
-    const pk = fwd !== undefined && bwd !== undefined ? Number(f[fwd]) + Number(f[bwd]) : NaN;
-    out.single[i] = pk <= 1 ? 1 : 0;
-    out.time[i] = ts !== undefined ? parseTimestamp(f[ts]) : NaN;
-    s[i] = src !== undefined ? String(f[src] ?? '') : '';
-    d[i] = dst !== undefined ? String(f[dst] ?? '') : '';
+    read(flows[i], cell);
+    out.single[i] = Number(cell[0]) + Number(cell[1]) <= 1 ? 1 : 0;
+    out.time[i] = parseTimestamp(cell[4]);
+    s[i] = typeof cell[2] === 'string' ? cell[2] : String(cell[2] ?? '');
+    d[i] = typeof cell[3] === 'string' ? cell[3] : String(cell[3] ?? '');
   }
   return out;
 }
+
+/**
+ * Reads the five fields by constant property names (generated once per name set): a `flow[name]`
+ * loop over ~90-key flow objects is a megamorphic keyed load, about half of this stage's time.
+ */
+function fieldReader(...names: Array<string | undefined>): (f: Record<string, unknown>, cell: unknown[]) => void {
+  const key = names.join('\u0000');
+  let r = readers.get(key);
+  if (!r) {
+    // JSON.stringify makes each name a safe string literal; a missing column reads as undefined
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    r = new Function('f', 'c', names.map((nm, i) => `c[${i}] = ${nm === undefined ? 'undefined' : `f[${JSON.stringify(nm)}]`};`).join('\n')) as (f: Record<string, unknown>, cell: unknown[]) => void;
+    readers.set(key, r);
+  }
+  return r;
+}
+const readers = new Map<string, (f: Record<string, unknown>, cell: unknown[]) => void>();
 
 /**
  * The rule's fields of a columnar batch. While its identity columns are still the flow meter's lazy
