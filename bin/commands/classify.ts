@@ -21,7 +21,7 @@ that are already preprocessed; the card's columns are taken from it by name.
 --context (default on for captures, off for CSV/HDF5 rows): a flagged single-packet flow stays
 malicious only when, within ±60 s of its start, at least 5 other single-packet or flagged flows share
 its source (as source) or its destination (as destination); otherwise it is reported benign with
-suppressed = "single packet, not corroborated" (-o column). Row files are often random samples
+suppressed = "single packet, not corroborated" (an -o column when the stage runs). Row files are often random samples
 with no neighbourhood, hence off for them.`;
 
 const ID_COLUMNS = ['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp'];
@@ -53,14 +53,16 @@ export const command: Command = {
     try {
       for (const n of clf.notes) console.error(`note: ${n}`);
       let outFd: number | null = null;
+      // the stage's column only when it may run (row-file predictions keep their old layout)
+      const contextFor = (input: string): boolean => context === 'on' || (context === undefined && !isHdf5File(input) && looksLikeCapture(input));
+      const suppressedColumn = a.positionals.some(contextFor);
       if (one(a, 'out')) {
         outFd = fs.openSync(one(a, 'out')!, 'w');
-        fs.writeSync(outFd, `source,${ID_COLUMNS.map(csvField).join(',')},label,confidence,attack_probability,malicious,suppressed\n`);
+        fs.writeSync(outFd, `source,${ID_COLUMNS.map(csvField).join(',')},label,confidence,attack_probability,malicious${suppressedColumn ? ',suppressed' : ''}\n`);
       }
       for (const input of a.positionals) {
         let flows: Array<Record<string, unknown>>;
         let verdicts: ContextVerdict[];
-        let capture = false;
         if (isHdf5File(input)) {
           // a pandas table (the prototype's normed_data.h5, or hdf5 out's pandas layout): rows are already preprocessed
           const t = await readPandasModelRows(input, clf.columns);
@@ -68,16 +70,15 @@ export const command: Command = {
           flows = t.extras;
           verdicts = await clf.classify(t.rows, { normalized: true });
         } else {
-          capture = looksLikeCapture(input);
-          flows = capture ? await meterCapture(input, clf.card.profile) : readCsvObjects(input);
+          flows = looksLikeCapture(input) ? await meterCapture(input, clf.card.profile) : readCsvObjects(input);
           verdicts = await clf.classify(flows);
         }
         // the lone-flow context stage (lib/ml/lone-flow-context.ts), batch mode over the whole input
-        if (context === 'on' || (context === undefined && capture)) {
+        if (contextFor(input)) {
           suppressVerdicts(verdicts, judgeLoneFlows(contextFlowsFromObjects(flows), verdictFlags(verdicts)), clf.card.benignLabels[0] ?? 'BENIGN');
         }
         if (outFd !== null) {
-          const lines = flows.map((f, i) => [input, ...ID_COLUMNS.map((c) => (f as Record<string, unknown>)[c] ?? ''), verdicts[i].label, verdicts[i].confidence.toFixed(6), verdicts[i].attackProbability.toFixed(6), verdicts[i].malicious ? 1 : 0, verdicts[i].suppressed ?? ''].map(csvField).join(','));
+          const lines = flows.map((f, i) => [input, ...ID_COLUMNS.map((c) => (f as Record<string, unknown>)[c] ?? ''), verdicts[i].label, verdicts[i].confidence.toFixed(6), verdicts[i].attackProbability.toFixed(6), verdicts[i].malicious ? 1 : 0, ...(suppressedColumn ? [verdicts[i].suppressed ?? ''] : [])].map(csvField).join(','));
           if (lines.length) fs.writeSync(outFd, `${lines.join('\n')}\n`);
         }
         if (!a.flags.has('quiet')) console.log(summarize(input, flows, verdicts, list(a, 'attacker')));
