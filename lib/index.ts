@@ -17,3 +17,4 @@ export { readCardFile, validateCard } from './ml/card.js';
 export { trainModel, crossValidate, writeModel } from './ml/train.js';
 export { kerasToOnnx } from './ml/keras.js';
 export { defaultModelPath } from './ml/default-model.js';
+export { LoneFlowContext, judgeLoneFlows, contextFlowsFromObjects, contextFlowsFromColumns, SUPPRESSED_SINGLE_PACKET } from './ml/lone-flow-context.js';
