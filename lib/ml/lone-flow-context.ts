@@ -79,14 +79,18 @@ export function contextFlowsFromObjects(flows: ReadonlyArray<Record<string, unkn
   const n = flows.length;
   const out: ContextFlows = { rows: n, time: new Float64Array(n), single: new Uint8Array(n), src: new Array<HostKey>(n), dst: new Array<HostKey>(n) };
   if (n === 0) return out;
-  // column names are picked once from the first flow (a batch comes from one profile)
-  const f0 = flows[0];
+  // column names are picked once, from the first flow that has an address (a batch comes from one profile)
+  const isObj = (f: unknown): f is Record<string, unknown> => typeof f === 'object' && f !== null;
+  const f0 = flows.find((f) => isObj(f) && pick(f, SRC_NAMES) !== undefined) ?? {};
   const fwd = pick(f0, FWD_NAMES), bwd = pick(f0, BWD_NAMES), src = pick(f0, SRC_NAMES), dst = pick(f0, DST_NAMES), ts = pick(f0, TIME_NAMES);
   const read = fieldReader(fwd, bwd, src, dst, ts);
   const s = out.src as HostKey[], d = out.dst as HostKey[];
   const cell: unknown[] = [0, 0, '', '', ''];
   for (let i = 0; i < n; i++) {
-    read(flows[i], cell);
+    const f = flows[i];
+    // not an object: never judged, never corroborates
+    if (!isObj(f)) { out.time[i] = NaN; s[i] = ''; d[i] = ''; continue; }
+    read(f, cell);
     out.single[i] = Number(cell[0]) + Number(cell[1]) <= 1 ? 1 : 0;
     out.time[i] = parseTimestamp(cell[4]);
     s[i] = typeof cell[2] === 'string' ? cell[2] : String(cell[2] ?? '');

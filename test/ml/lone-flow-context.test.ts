@@ -93,6 +93,18 @@ describe('lone-flow context: the rule', () => {
     assert.deepEqual(suppressedRows(judgeLoneFlows(f, mal, { k: 2 })), [0, 1]);
   });
 
+  it('bad flow objects neither throw nor get judged; other spellings of the columns are read', () => {
+    const ok = { 'Total Fwd Packet': 1, 'Total Bwd packets': 0, 'Src IP': 'A', 'Dst IP': 'V', Timestamp: '2020-01-01 00:00:00.5' };
+    const flows = [null, 7, {}, { ...ok, Timestamp: 'garbage' }, { ...ok, 'Src IP': 42, 'Total Fwd Packet': 'x' }, ok] as unknown as Array<Record<string, unknown>>;
+    const f = contextFlowsFromObjects(flows);
+    assert.deepEqual([...f.single], [0, 0, 0, 1, 0, 1]);
+    assert.deepEqual([...f.time].map((t) => (Number.isNaN(t) ? 'NaN' : t)), ['NaN', 'NaN', 'NaN', 'NaN', 1577836800.5, 1577836800.5]);
+    assert.deepEqual(f.src, ['', '', '', 'A', '42', 'A']);
+    assert.deepEqual(suppressedRows(judgeLoneFlows(f, new Uint8Array(6).fill(1))), [5]);
+    const cic = contextFlowsFromObjects([{ ' Source IP': 'A', ' Destination IP': 'V', ' Total Fwd Packets': 1, ' Total Backward Packets': 0, ' Timestamp': '05/07/2017 08:15:01 PM' }]);
+    assert.deepEqual([cic.single[0], cic.src[0], cic.dst[0], cic.time[0]], [1, 'A', 'V', Date.UTC(2017, 6, 5, 20, 15, 1) / 1000]);
+  });
+
   it('reads the profiles\' timestamps and rejects bad options', () => {
     assert.equal(parseTimestamp('2005-12-20 20:39:40.527349'), Date.UTC(2005, 11, 20, 20, 39, 40) / 1000 + 0.527349);
     assert.equal(parseTimestamp('2005-12-20 20:39:40.0'), Date.UTC(2005, 11, 20, 20, 39, 40) / 1000);
@@ -268,5 +280,25 @@ describe('lone-flow context: deepmad classify', { skip: needShared }, () => {
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--context must be on or off, got "maybe"/);
     assert.match(spawnSync(process.execPath, [cli, 'classify', '--help'], { encoding: 'utf8' }).stdout, /--context on\|off/);
+  });
+});
+
+describe('lone-flow context: deepmad detect', { skip: needShared }, () => {
+  const detect = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [cli, 'detect', ...args, '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    return { flows: s.flows, maliciousFlows: s.maliciousFlows, suppressedSinglePacket: s.suppressedSinglePacket };
+  };
+
+  it('streams the stage by default (--context off restores the model\'s alarms); a flood still alerts; bad values fail', () => {
+    const android = path.join(pcaps, 'benign', 'nfstream_android.pcap');
+    assert.deepEqual(detect(android), { flows: 63, maliciousFlows: 0, suppressedSinglePacket: 2 });
+    assert.deepEqual(detect(android, '--context', 'off'), { flows: 63, maliciousFlows: 2, suppressedSinglePacket: undefined });
+    assert.deepEqual(detect(path.join(pcaps, 'attack', 'doup123_udp_flood.pcap')), { flows: 10000, maliciousFlows: 10000, suppressedSinglePacket: undefined });
+    const bad = spawnSync(process.execPath, [cli, 'detect', android, '--context', 'maybe'], { encoding: 'utf8' });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--context must be on or off, got "maybe"/);
+    assert.match(spawnSync(process.execPath, [cli, 'detect', '--help'], { encoding: 'utf8' }).stdout, /--context on\|off/);
   });
 });
