@@ -293,19 +293,41 @@ function judge(flows: ContextFlows, mal: Malicious, p: Params, past: { src: Host
  */
 class HostHistory {
   private readonly slot = new Map<HostKey, number>();
-  private readonly keys: HostKey[] = [];
-  private readonly times: Float64Array;
-  private readonly fill: Uint8Array;
-  private readonly seen: Uint8Array;
+  private keys: HostKey[] = [];
+  // slabs grow by doubling up to maxHosts: a quiet network never pays for the cap
+  private times = new Float64Array(0);
+  private fill = new Uint8Array(0);
+  private seen = new Uint8Array(0);
   private hand = 0;
 
-  constructor(readonly maxHosts: number, readonly depth: number) {
-    this.times = new Float64Array(maxHosts * depth);
-    this.fill = new Uint8Array(maxHosts);
-    this.seen = new Uint8Array(maxHosts);
-  }
+  constructor(readonly maxHosts: number, readonly depth: number) {}
 
   get hosts(): number { return this.slot.size; }
+
+  /** Slots allocated (≤ maxHosts); memory is about slots × (8·depth + 2) bytes plus the Map. */
+  get capacity(): number { return this.fill.length; }
+
+  clear(): void {
+    this.slot.clear();
+    this.keys = [];
+    this.times = new Float64Array(0);
+    this.fill = new Uint8Array(0);
+    this.seen = new Uint8Array(0);
+    this.hand = 0;
+  }
+
+  private grow(): void {
+    const cap = Math.min(this.maxHosts, Math.max(256, this.fill.length * 2));
+    const times = new Float64Array(cap * this.depth);
+    times.set(this.times);
+    const fill = new Uint8Array(cap);
+    fill.set(this.fill);
+    const seen = new Uint8Array(cap);
+    seen.set(this.seen);
+    this.times = times;
+    this.fill = fill;
+    this.seen = seen;
+  }
 
   count(key: HostKey, lo: number, hi: number): number {
     const s = this.slot.get(key);
@@ -321,6 +343,7 @@ class HostHistory {
       this.seen[s] = 1;
     } else {
       if (this.keys.length < this.maxHosts) {
+        if (this.keys.length === this.fill.length) this.grow();
         s = this.keys.length;
         this.keys.push(key);
       } else {
@@ -373,6 +396,15 @@ export class LoneFlowContext {
 
   /** Hosts currently remembered per side (each at most maxHosts). */
   get hosts(): { src: number; dst: number } { return { src: this.src.hosts, dst: this.dst.hosts }; }
+
+  /** Host slots allocated per side (grow by doubling, never beyond maxHosts). */
+  get capacity(): { src: number; dst: number } { return { src: this.src.capacity, dst: this.dst.capacity }; }
+
+  /** Forgets every host (e.g. when a new, unrelated source starts); the stats are kept. */
+  reset(): void {
+    this.src.clear();
+    this.dst.clear();
+  }
 
   /**
    * Judges one batch against the remembered past and the whole batch, then remembers the batch's

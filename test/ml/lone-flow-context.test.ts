@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   LoneFlowContext, contextFlowsFromColumns, contextFlowsFromObjects, judgeLoneFlows, parseTimestamp,
-  SUPPRESSED_SINGLE_PACKET, type ContextFlows, type HostKey,
+  SUPPRESSED_SINGLE_PACKET, DEFAULT_CONTEXT_MAX_HOSTS, type ContextFlows, type HostKey,
 } from '../../lib/ml/lone-flow-context.js';
 import { CaptureReader } from '../../lib/capture/reader.js';
 import { Flowmeter } from '../../lib/flow/flowmeter.js';
@@ -213,6 +213,7 @@ describe('lone-flow context: streaming', () => {
   it('a spoofed flood of 1M distinct sources keeps the source record at its cap and alerts from the first batch', () => {
     const cap = 10_000;
     const ctx = new LoneFlowContext({ maxHosts: cap });
+    const shipped = new LoneFlowContext();
     const n = 10_000;
     const f: ContextFlows = { rows: n, time: new Float64Array(n), single: new Uint8Array(n).fill(1), src: new Array<HostKey>(n), dst: new Array<HostKey>(n).fill(0xc0000205) };
     const mal = new Uint8Array(n).fill(1);
@@ -220,9 +221,14 @@ describe('lone-flow context: streaming', () => {
     for (let b = 0; b < 100; b++) {
       for (let i = 0; i < n; i++) { (f.src as HostKey[])[i] = 0x0b000000 + b * n + i; f.time[i] = 1000 + (b * n + i) / 1e5; }
       const m = ctx.judge(f, mal);
+      shipped.judge(f, mal);
       for (let i = 0; i < n; i++) if (!m[i]) kept++;
     }
     assert.deepEqual(ctx.hosts, { src: cap, dst: 1 });
+    assert.deepEqual(ctx.capacity, { src: cap, dst: 256 }, 'slots allocated: the cap, and the first block for one victim');
+    assert.deepEqual([shipped.hosts, shipped.capacity, shipped.stats.suppressed], [{ src: DEFAULT_CONTEXT_MAX_HOSTS, dst: 1 }, { src: 65_536, dst: 256 }, 0]);
+    ctx.reset();
+    assert.deepEqual([ctx.hosts, ctx.capacity], [{ src: 0, dst: 0 }, { src: 0, dst: 0 }]);
     assert.deepEqual({ kept, stats: ctx.stats }, { kept: 1_000_000, stats: { flows: 1_000_000, judged: 1_000_000, suppressed: 0 } });
   });
 });
