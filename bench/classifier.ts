@@ -37,7 +37,7 @@ async function sampleFlows(): Promise<Array<Record<string, unknown>>> {
   return out;
 }
 
-interface Stall { worst: number; worstWaiting: number; gcs: number; worstGc: number }
+interface Stall { worst: number; worstWaiting: number; worstAt: number; gcs: number; worstGc: number }
 
 /**
  * Time the main thread has spent runnable but waiting for a CPU (ms), from Linux schedstat: read
@@ -69,14 +69,16 @@ async function longestStall(work: () => Promise<unknown>): Promise<Stall> {
   let worstGc = 0;
   const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) { gcs++; worstGc = Math.max(worstGc, e.duration); } });
   obs.observe({ entryTypes: ['gc'] });
-  let last = performance.now();
+  const t0 = performance.now();
+  let last = t0;
   let lastRq = runQueueMs();
   let worst = 0;
   let worstWaiting = 0;
+  let worstAt = 0;
   const tick = (): void => {
     const now = performance.now();
     const rq = runQueueMs();
-    if (now - last > worst) { worst = now - last; worstWaiting = rq - lastRq; }
+    if (now - last > worst) { worst = now - last; worstWaiting = rq - lastRq; worstAt = last - t0; }
     last = now;
     lastRq = rq;
   };
@@ -86,7 +88,12 @@ async function longestStall(work: () => Promise<unknown>): Promise<Stall> {
   tick();
   await new Promise((r) => setImmediate(r)); // deliver the last GC entries
   obs.disconnect();
-  return { worst, worstWaiting, gcs, worstGc };
+  return { worst, worstWaiting, worstAt, gcs, worstGc };
+}
+
+/** Threads runnable on the machine right now (/proc/loadavg's 4th field, this one included; '?' elsewhere). */
+function runnable(): string {
+  try { return fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[3].split('/')[0]; } catch { return '?'; }
 }
 
 /** Times one 100k-flow run, then an idle loop for as long, and reports both stalls. */
@@ -94,13 +101,16 @@ async function reportStall(ctx: BenchContext, name: string, flows: number, run: 
   const load = os.loadavg()[0];
   // start from a clean heap (as ctx.measure does): garbage left by the set-up is not the call's
   (globalThis as { gc?: () => void }).gc?.();
+  // ...and let that full GC's concurrent sweeping finish (a loaded box starves the sweeper threads,
+  // and the run's first allocations would then sweep on the main thread: a stall no real message sees)
+  await new Promise((r) => setTimeout(r, 300));
   const t0 = performance.now();
   const s = await longestStall(run);
   const secs = (performance.now() - t0) / 1000;
   const idle = await longestStall(() => new Promise((r) => setTimeout(r, secs * 1000)));
   ctx.report({
     section: 'classifier', name, packets: flows, secs,
-    note: `longest event-loop stall ${s.worst.toFixed(1)} ms (${s.worstWaiting.toFixed(1)} ms of it waiting for a CPU); idle loop, same length: ${idle.worst.toFixed(1)} ms (${idle.worstWaiting.toFixed(1)} waiting); ${s.gcs} GC pauses, longest ${s.worstGc.toFixed(1)} ms; load ${load.toFixed(1)}${nice ? '; nice -10' : ''}`,
+    note: `longest event-loop stall ${s.worst.toFixed(1)} ms (${s.worstWaiting.toFixed(1)} ms of it waiting for a CPU, from ${(s.worstAt / 1000).toFixed(2)} s); idle loop, same length: ${idle.worst.toFixed(1)} ms (${idle.worstWaiting.toFixed(1)} waiting); ${s.gcs} GC pauses, longest ${s.worstGc.toFixed(1)} ms; load ${load.toFixed(1)}, ${runnable()} runnable${nice ? '; nice -10' : ''}`,
   });
 }
 
@@ -122,13 +132,20 @@ interface TestHelper { init(nodeRedPath: string): void; load(fns: unknown[], flo
 /**
  * node-red-node-test-helper wraps Node.prototype's send/status/log… in sinon spies that keep every
  * message: put the originals back so the runtime, not sinon, is measured (as bench/nodes.ts does).
+ * Its spy on the runtime's log keeps an Error (call stack) per call, whose frames hold the messages
+ * being delivered: 100k classified flows stayed reachable after every run (+130 MB of heap a run,
+ * and full GCs of hundreds of ms later on), so it is put back too.
  */
-function restoreNodeMethods(helper: TestHelper): void {
+function restoreNodeMethods(helper: TestHelper, nodes: HelperNode[]): void {
+  (helper as unknown as { _logSpy?: { restore?: () => void } })._logSpy?.restore?.();
   const proto = (helper as unknown as { _NodePrototype?: Record<string, { wrappedMethod?: unknown }> })._NodePrototype;
   for (const m of ['log', 'status', 'warn', 'error', 'debug', 'trace', 'send']) {
     const w = proto?.[m]?.wrappedMethod;
     if (proto && typeof w === 'function') proto[m] = w as { wrappedMethod?: unknown };
   }
+  // Node-RED copies Node.prototype.send onto each node when it is created (wired nodes), i.e. the
+  // spy: give the nodes the original too, or the spy keeps every message sent
+  for (const n of nodes) if (proto && Object.prototype.hasOwnProperty.call(n, 'send')) (n as unknown as Record<string, unknown>).send = proto.send;
 }
 
 function nodeModule(name: string): unknown {
@@ -190,6 +207,24 @@ function startHog(n: number, maxSecs: number): { stop: () => void } {
   return { stop: () => { for (const c of kids) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); } };
 }
 
+/**
+ * What Node-RED does synchronously when one output is wired to several nodes: every extra wire gets
+ * RED.util.cloneMessage(msg), a deep copy made inside send(). Timed once on the node's largest
+ * output message of the 100k-flow run.
+ */
+function reportClone(ctx: BenchContext, output: string, msg: Record<string, any>, rows: number): void {
+  if (!rows) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { util } = require('@node-red/util') as { util: { cloneMessage: (m: unknown) => unknown } };
+  const t0 = performance.now();
+  util.cloneMessage(msg);
+  const secs = (performance.now() - t0) / 1000;
+  ctx.report({
+    section: 'classifier', name: `Node-RED deep copy of one ${output} output message (flows/s)`, packets: rows, secs,
+    note: `RED.util.cloneMessage, what each extra wire on one output costs: one synchronous ${(secs * 1000).toFixed(0)} ms stall`,
+  });
+}
+
 /** The deepmad-classifier node in the Node-RED runtime: one message of 100k flows, as objects and as flow columns. */
 async function nodeStalls(ctx: BenchContext, model: string, big: Array<Record<string, unknown>>, nice: boolean, lower: () => void, raise: () => void): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -203,15 +238,18 @@ async function nodeStalls(ctx: BenchContext, model: string, big: Array<Record<st
       { id: 'c', z: 't1', type: 'deepmad-classifier', model, output, wires: [['out'], ['out']] },
       { id: 'out', z: 't1', type: 'helper' },
     ]);
-    restoreNodeMethods(helper);
     try {
       const c = helper.getNode('c');
       const out = helper.getNode('out');
+      restoreNodeMethods(helper, [c, out]);
       // messages in; resolves when every row has come out (one message per output used)
+      let largest: { msg: Record<string, any>; rows: number } = { msg: {}, rows: 0 };
       const classify = (payloads: unknown[], rows: number): Promise<void> => new Promise((resolve) => {
         let seen = 0;
         const onMsg = (m: Record<string, any>): void => {
-          seen += Array.isArray(m.payload) ? m.payload.length : m.payload.rows;
+          const n = Array.isArray(m.payload) ? m.payload.length : m.payload.rows;
+          seen += n;
+          if (n > largest.rows) largest = { msg: m, rows: n };
           if (seen < rows) return;
           out.removeListener('input', onMsg);
           resolve();
@@ -243,6 +281,8 @@ async function nodeStalls(ctx: BenchContext, model: string, big: Array<Record<st
         await classify([columns], columns.rows);
         await reportStall(ctx, 'node: 100k flows as flow columns → columns (flows/s)', big.length, () => classify([bigColumns], bigColumns.rows), nice);
       }
+      reportClone(ctx, output, largest.msg, largest.rows);
+      largest = { msg: {}, rows: 0 };
     } finally {
       await helper.unload();
     }

@@ -109,7 +109,6 @@ function builderFor(flow: Obj): ObjectBuilder | null {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const build = new Function('f', 'label', 'confidence', 'probabilities', 'model',
       `return { ${[...cells, 'label: label', 'confidence: confidence', 'probabilities: probabilities', 'model: model'].join(', ')} };`) as ObjectBuilder['build'];
-    primeTagged((x) => build(Object.fromEntries(keys.map((k) => [k, x])), x as string, x as number, x as Record<string, number>, x as string));
     b = { keys, build };
     builders.set(signature, b);
   }
@@ -127,19 +126,6 @@ function sameKeys(flow: Obj, keys: string[]): boolean {
   return j === keys.length;
 }
 
-/**
- * Runs a fresh object-literal builder with every field null, then 0, before real use: each field of
- * the literal's map then holds any value as a plain reference (V8's "tagged" representation). Left
- * to learn from the data, a field that first sees an integer and later a fraction changes
- * representation: the map is deprecated, objects are migrated, and every double is copied into a
- * box of its own (~40 % more bytes per classified flow, hence more young-generation GCs, which
- * are the longest event-loop pauses of a 100k-flow message on a loaded machine).
- */
-function primeTagged(build: (x: unknown) => unknown): void {
-  build(null);
-  build(0);
-}
-
 function isColumns(x: ArrayLike<Obj | ArrayLike<number>> | FlowColumns): x is FlowColumns {
   return !Array.isArray(x) && (x as FlowColumns).format === 'deepmad/flow-columns';
 }
@@ -152,6 +138,21 @@ type RowBuilder = (values: Float64Array, o: number, text: string[][], i: number,
  * object literal with constant keys (JSON.stringify makes each name a safe string literal).
  */
 function columnsObjectBuilder(fc: FlowColumns): RowBuilder {
+  // cached like the object builders: one literal (one V8 allocation site) per batch layout, so the
+  // decision to allocate its objects in the old generation, learnt on one message, holds for the next
+  const signature = [fc.columns.join('\u0000'), Object.keys(fc.text).join('\u0000'), fc.order.join('\u0000')].join('\u0001');
+  let build = rowBuilders.get(signature);
+  if (!build) {
+    if (rowBuilders.size >= MAX_BUILDERS) rowBuilders.delete(rowBuilders.keys().next().value as string);
+    build = makeRowBuilder(fc);
+    rowBuilders.set(signature, build);
+  }
+  return build;
+}
+
+const rowBuilders = new Map<string, RowBuilder>();
+
+function makeRowBuilder(fc: FlowColumns): RowBuilder {
   const numeric = new Map(fc.columns.map((c, j) => [c, j]));
   const textIndex = new Map(Object.keys(fc.text).map((t, k) => [t, k]));
   const cells = fc.order.map((name) => {
@@ -161,12 +162,8 @@ function columnsObjectBuilder(fc: FlowColumns): RowBuilder {
     return `${JSON.stringify(name)}: ${expr}`;
   });
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const build = new Function('values', 'o', 'text', 'i', 'label', 'confidence', 'probabilities', 'model',
+  return new Function('values', 'o', 'text', 'i', 'label', 'confidence', 'probabilities', 'model',
     `return { ${[...cells, 'label: label', 'confidence: confidence', 'probabilities: probabilities', 'model: model'].join(', ')} };`) as RowBuilder;
-  const texts = Object.keys(fc.text).length;
-  primeTagged((x) => build(new Array(fc.columns.length).fill(x) as unknown as Float64Array, 0,
-    Array.from({ length: texts }, () => [x as string]), 0, x as string, x as number, x as Record<string, number>, x as string));
-  return build;
 }
 
 /**
