@@ -28,7 +28,7 @@
  * flows of a flood (before K corroborating flows have been seen) may be suppressed; later ones alert.
  */
 import type { FlowColumns } from '../normalize/flow-columns.js';
-import { identOf, lazyIntact } from '../normalize/flow-columns.js';
+import { identOf, isFlowColumns, lazyIntact } from '../normalize/flow-columns.js';
 import { formatIp } from '../flow/format.js';
 import type { Verdict, VerdictColumns } from './classifier.js';
 
@@ -75,13 +75,14 @@ const TIME_NAMES = ['Timestamp', ' Timestamp'];
 const pick = (f: Record<string, unknown>, names: string[]): string | undefined => names.find((n) => n in f);
 
 /** The rule's fields of flow objects (column names as the flow meter's profiles print them). */
-export function contextFlowsFromObjects(flows: ReadonlyArray<Record<string, unknown>>): ContextFlows {
+export function contextFlowsFromObjects(flows: ArrayLike<unknown>): ContextFlows {
   const n = flows.length;
   const out: ContextFlows = { rows: n, time: new Float64Array(n), single: new Uint8Array(n), src: new Array<HostKey>(n), dst: new Array<HostKey>(n) };
   if (n === 0) return out;
   // column names are picked once, from the first flow that has an address (a batch comes from one profile)
   const isObj = (f: unknown): f is Record<string, unknown> => typeof f === 'object' && f !== null;
-  const f0 = flows.find((f) => isObj(f) && pick(f, SRC_NAMES) !== undefined) ?? {};
+  let f0: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) { const f = flows[i]; if (isObj(f) && pick(f, SRC_NAMES) !== undefined) { f0 = f; break; } }
   const fwd = pick(f0, FWD_NAMES), bwd = pick(f0, BWD_NAMES), src = pick(f0, SRC_NAMES), dst = pick(f0, DST_NAMES), ts = pick(f0, TIME_NAMES);
   const read = fieldReader(fwd, bwd, src, dst, ts);
   const s = out.src as HostKey[], d = out.dst as HostKey[];
@@ -424,13 +425,16 @@ export class LoneFlowContext {
   }
 
   /** One batch of flow objects and their Verdict objects: turns suppressed verdicts benign in place; returns how many. */
-  applyToVerdicts(flows: ReadonlyArray<Record<string, unknown>>, verdicts: Verdict[], benignLabel: string): number {
+  applyToVerdicts(flows: ArrayLike<unknown>, verdicts: Verdict[], benignLabel: string): number {
     return suppressVerdicts(verdicts, this.judge(contextFlowsFromObjects(flows), verdictFlags(verdicts)), benignLabel);
   }
 
-  /** One batch as flow objects or FlowColumns and its VerdictColumns: edits the columns in place; returns how many. */
-  applyToColumns(flows: FlowColumns | ReadonlyArray<Record<string, unknown>>, v: VerdictColumns, benignLabel: string): number {
-    const cf = Array.isArray(flows) ? contextFlowsFromObjects(flows) : contextFlowsFromColumns(flows as FlowColumns);
+  /**
+   * One batch (FlowColumns, or flow objects: anything else in the array, such as numeric rows, is never
+   * judged) and its VerdictColumns: edits the columns in place (see suppressColumns); returns how many.
+   */
+  applyToColumns(flows: FlowColumns | ArrayLike<unknown>, v: VerdictColumns, benignLabel: string): number {
+    const cf = isFlowColumns(flows) ? contextFlowsFromColumns(flows) : contextFlowsFromObjects(flows);
     return suppressColumns(v, this.judge(cf, v.malicious), benignLabel);
   }
 }
