@@ -21,6 +21,14 @@
  * send one-datagram flows (the lab's misc/datagrams scenarios: syslog- or NTP-like daemons, up to 27 in
  * ±60 s) corroborate their own lone alarms; the stage does not help there.
  *
+ * Rate. A flood whose sources and destinations are both random (every SYN from and to a different
+ * spoofed address) shares no host, so the rule above cannot see it; what it does have is rate. A
+ * flagged single-packet flow is therefore also kept when at least RATE_K = 50 other model-flagged
+ * single-packet flows, whatever their addresses, start within ±1 s of it: 50 packets a second that the
+ * model finds hostile, each alone in its flow, is a flood by any definition, while benign captures
+ * give the model a lone packet to flag once in minutes (3 in our 31 benign captures). Only flagged
+ * flows count here (not every lone packet: a busy network has many lone broadcasts and remnants).
+ *
  * Batch mode (`judgeLoneFlows`): a whole capture or CSV, exact two-sided window over all flows.
  * Streaming (`LoneFlowContext`): successive batches; a batch's flows are judged against the past W
  * seconds (a bounded per-host record) plus the whole current batch (two-sided within it). Causal edge:
@@ -36,6 +44,8 @@ export const DEFAULT_CONTEXT_K = 5;
 export const DEFAULT_CONTEXT_WINDOW_S = 60;
 /** Hosts remembered per side (source, destination) in streaming mode (eviction order: HostHistory). */
 export const DEFAULT_CONTEXT_MAX_HOSTS = 65_536;
+export const DEFAULT_CONTEXT_RATE_K = 50;
+export const DEFAULT_CONTEXT_RATE_WINDOW_S = 1;
 /** The `suppressed` value of a flow this stage turned benign. */
 export const SUPPRESSED_SINGLE_PACKET = 'single packet, not corroborated';
 
@@ -60,6 +70,10 @@ export interface ContextOptions {
   windowSeconds?: number;
   /** streaming only: hosts remembered per side (default 65,536) */
   maxHosts?: number;
+  /** flagged single-packet flows, any addresses, that corroborate by rate alone (default 50; 0 turns the rate rule off) */
+  rateK?: number;
+  /** half-width of the rate window, seconds (default 1) */
+  rateWindowSeconds?: number;
 }
 
 type Malicious = ArrayLike<number | boolean>;
@@ -193,14 +207,18 @@ export function parseTimestamp(v: unknown): number {
 
 // ---- the rule -------------------------------------------------------------------------------
 
-interface Params { k: number; w: number }
+interface Params { k: number; w: number; rateK: number; rateW: number }
 
 function params(opts: ContextOptions): Params {
   const k = Math.floor(opts.k ?? DEFAULT_CONTEXT_K);
   const w = opts.windowSeconds ?? DEFAULT_CONTEXT_WINDOW_S;
+  const rateK = Math.floor(opts.rateK ?? DEFAULT_CONTEXT_RATE_K);
+  const rateW = opts.rateWindowSeconds ?? DEFAULT_CONTEXT_RATE_WINDOW_S;
   if (!(k >= 1) || k > 255) throw new Error(`context: K must be 1-255 (got ${opts.k})`);
   if (!(w >= 0) || !Number.isFinite(w)) throw new Error(`context: window must be a non-negative number of seconds (got ${opts.windowSeconds})`);
-  return { k, w };
+  if (!(rateK >= 0) || rateK > 100_000) throw new Error(`context: rate K must be 0-100000 (got ${opts.rateK})`);
+  if (!(rateW >= 0) || !Number.isFinite(rateW)) throw new Error(`context: rate window must be a non-negative number of seconds (got ${opts.rateWindowSeconds})`);
+  return { k, w, rateK, rateW };
 }
 
 /** Rows that are model-flagged single-packet flows with a known time: the ones the rule judges. */
@@ -264,12 +282,18 @@ export function judgeLoneFlows(flows: ContextFlows, malicious: Malicious, opts: 
   return judge(flows, malicious, params(opts), null);
 }
 
-function judge(flows: ContextFlows, mal: Malicious, p: Params, past: { src: HostHistory; dst: HostHistory } | null): Uint8Array {
+interface Past { src: HostHistory; dst: HostHistory; rate: RecentTimes }
+
+function judge(flows: ContextFlows, mal: Malicious, p: Params, past: Past | null): Uint8Array {
   const mask = new Uint8Array(flows.rows);
   const cand = candidates(flows, mal);
   if (cand.length === 0) return mask;
   const bySrc = sideCounts(flows, flows.src, mal, cand, p.w);
   const byDst = sideCounts(flows, flows.dst, mal, cand, p.w);
+  // the rate rule's corroborators are the candidates themselves (flagged single-packet flows)
+  const candTimes = new Float64Array(cand.length);
+  for (let j = 0; j < cand.length; j++) candTimes[j] = flows.time[cand[j]];
+  candTimes.sort();
   for (let j = 0; j < cand.length; j++) {
     const i = cand[j], t = flows.time[i];
     let s = bySrc[j], d = byDst[j];
@@ -277,9 +301,23 @@ function judge(flows: ContextFlows, mal: Malicious, p: Params, past: { src: Host
       if (s < p.k) s += past.src.count(flows.src[i], t - p.w, t + p.w);
       if (d < p.k) d += past.dst.count(flows.dst[i], t - p.w, t + p.w);
     }
-    if (s < p.k && d < p.k) mask[i] = 1;
+    if (s >= p.k || d >= p.k) continue;
+    if (p.rateK > 0) {
+      let r = countInRange(candTimes, t - p.rateW, t + p.rateW) - 1; // minus the flow itself
+      if (past && r < p.rateK) r += past.rate.count(t - p.rateW, t + p.rateW);
+      if (r >= p.rateK) continue;
+    }
+    mask[i] = 1;
   }
   return mask;
+}
+
+/** How many values of the sorted array lie in [lo, hi]. */
+function countInRange(a: Float64Array, lo: number, hi: number): number {
+  const from = lowerBound(a, 0, a.length, lo);
+  let x = from, y = a.length;
+  while (x < y) { const m = (x + y) >>> 1; if (a[m] <= hi) x = m + 1; else y = m; }
+  return x - from;
 }
 
 // ---- streaming ------------------------------------------------------------------------------
@@ -367,6 +405,34 @@ class HostHistory {
   }
 }
 
+/**
+ * The rate rule's memory in streaming mode: the start times of the last `size` flagged single-packet
+ * flows in arrival order (a ring; flows arrive roughly in time order, and `size` = rate K is all the
+ * rule asks about).
+ */
+class RecentTimes {
+  private times: Float64Array;
+  private filled = 0;
+  private next = 0;
+
+  constructor(readonly size: number) { this.times = new Float64Array(size); }
+
+  clear(): void { this.filled = 0; this.next = 0; }
+
+  record(t: number): void {
+    if (this.size === 0) return;
+    this.times[this.next] = t;
+    this.next = (this.next + 1) % this.size;
+    if (this.filled < this.size) this.filled++;
+  }
+
+  count(lo: number, hi: number): number {
+    let n = 0;
+    for (let i = 0; i < this.filled; i++) if (this.times[i] >= lo && this.times[i] <= hi) n++;
+    return n;
+  }
+}
+
 export interface ContextStats {
   /** flows seen, model-flagged single-packet flows judged, and those turned benign */
   flows: number;
@@ -382,13 +448,17 @@ export class LoneFlowContext {
   readonly k: number;
   readonly windowSeconds: number;
   readonly stats: ContextStats = { flows: 0, judged: 0, suppressed: 0 };
+  private readonly params: Params;
   private readonly src: HostHistory;
   private readonly dst: HostHistory;
+  private readonly rate: RecentTimes;
 
   constructor(opts: ContextOptions = {}) {
     const p = params(opts);
+    this.params = p;
     this.k = p.k;
     this.windowSeconds = p.w;
+    this.rate = new RecentTimes(p.rateK);
     const maxHosts = Math.floor(opts.maxHosts ?? DEFAULT_CONTEXT_MAX_HOSTS);
     if (!(maxHosts >= 1)) throw new Error(`context: maxHosts must be at least 1 (got ${opts.maxHosts})`);
     this.src = new HostHistory(maxHosts, p.k);
@@ -405,6 +475,7 @@ export class LoneFlowContext {
   reset(): void {
     this.src.clear();
     this.dst.clear();
+    this.rate.clear();
   }
 
   /**
@@ -412,10 +483,13 @@ export class LoneFlowContext {
    * corroborating flows. Returns the mask of flows to turn benign; `malicious` is not changed.
    */
   judge(flows: ContextFlows, malicious: Malicious): Uint8Array {
-    const mask = judge(flows, malicious, { k: this.k, w: this.windowSeconds }, { src: this.src, dst: this.dst });
+    const mask = judge(flows, malicious, this.params, { src: this.src, dst: this.dst, rate: this.rate });
     this.stats.flows += flows.rows;
     for (let i = 0; i < flows.rows; i++) {
-      if (flows.single[i] === 1 && malicious[i] && !Number.isNaN(flows.time[i])) this.stats.judged++;
+      if (flows.single[i] === 1 && malicious[i] && !Number.isNaN(flows.time[i])) {
+        this.stats.judged++;
+        this.rate.record(flows.time[i]);
+      }
       if (mask[i]) this.stats.suppressed++;
       if (!(flows.single[i] === 1 || malicious[i]) || Number.isNaN(flows.time[i])) continue;
       this.src.record(flows.src[i], flows.time[i]);
