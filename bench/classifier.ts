@@ -162,7 +162,9 @@ export const classifierSection: BenchSection = {
     const many = (n: number): Array<Record<string, unknown>> => Array.from({ length: n }, (_, i) => pool[i % pool.length]);
     const model = defaultModelPath();
     const name = path.basename(model);
-    for (const [batch, total] of [[1, 3000], [64, 64 * 400], [1024, 1024 * 100]] as const) {
+    // DEEPMAD_BENCH_CLASSIFIER=node: the node rows only (the library rows take most of the time)
+    const nodeOnly = process.env.DEEPMAD_BENCH_CLASSIFIER === 'node';
+    for (const [batch, total] of nodeOnly ? [] : [[1, 3000], [64, 64 * 400], [1024, 1024 * 100]] as const) {
       const clf = await Classifier.open(model, { batchSize: 1024 });
       const flows = many(total);
       await clf.classifyColumns(flows.slice(0, batch)); // warm-up
@@ -182,7 +184,7 @@ export const classifierSection: BenchSection = {
     const prio = os.getPriority();
     const raised = setProcessPriority(-10);
     try {
-      for (const worker of [true, false]) {
+      for (const worker of nodeOnly ? [] : [true, false]) {
         const clf = await Classifier.open(model, { worker, batchSize: 1024 });
         await clf.classifyColumns(big.slice(0, 1024));
         await reportStall(ctx, `100k flows in one call, ${worker ? 'worker thread' : 'in-process'} (flows/s)`, big.length, () => clf.classifyColumns(big), raised);

@@ -19,6 +19,7 @@ import { openModelFile } from './model-file.js';
 import type { TensorInfo } from './ort-session.js';
 import { toFeatureValue } from './dataset.js';
 import { isFlowColumns, type FlowColumns } from '../normalize/flow-columns.js';
+import { LARGE_ROWS } from './allocation-sites.js';
 
 export interface Verdict {
   label: string;
@@ -117,6 +118,8 @@ export class Classifier {
   private readonly readNumbers: (flow: Record<string, unknown>, row: Float64Array) => boolean;
   /** builds a per-flow probabilities object from one object literal (fixed shape, one allocation) */
   private readonly makeProbabilities: (p: ArrayLike<number>, o: number) => Record<string, number>;
+  /** the same, for calls of at least LARGE_ROWS rows: another allocation site (allocation-sites.ts) */
+  private readonly makeProbabilitiesLarge: (p: ArrayLike<number>, o: number) => Record<string, number>;
 
   private constructor(readonly card: ModelCard, private readonly backend: InferenceBackend, readonly modelPath: string, readonly notes: string[], opts: ClassifierOptions) {
     this.columns = card.columns;
@@ -131,7 +134,10 @@ export class Classifier {
     this.sliceRows = Math.max(1, Math.floor(opts.sliceRows ?? 256));
     // JSON.stringify makes each label a safe string literal
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    this.makeProbabilities = new Function('p', 'o', `return { ${card.labels.map((l, i) => `${JSON.stringify(l)}: p[o + ${i}]`).join(', ')} };`) as (p: ArrayLike<number>, o: number) => Record<string, number>;
+    const probabilitiesLiteral = `return { ${card.labels.map((l, i) => `${JSON.stringify(l)}: p[o + ${i}]`).join(', ')} };`;
+    this.makeProbabilities = new Function('p', 'o', probabilitiesLiteral) as (p: ArrayLike<number>, o: number) => Record<string, number>;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    this.makeProbabilitiesLarge = new Function('p', 'o', probabilitiesLiteral) as (p: ArrayLike<number>, o: number) => Record<string, number>;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     this.readNumbers = new Function('f', 'row', `let v;\n${this.sources.map((c, i) => `v = f[${JSON.stringify(c)}]; if (typeof v !== 'number') return false; row[${i}] = v;`).join('\n')}\nreturn true;`) as (flow: Record<string, unknown>, row: Float64Array) => boolean;
     const input = backend.inputs[0];
@@ -217,7 +223,8 @@ export class Classifier {
 
   /** Row i's class probabilities as an object {label: P} in card label order. */
   probabilitiesAt(v: VerdictColumns, i: number): Record<string, number> {
-    return this.makeProbabilities(v.probabilities, i * this.labels.length);
+    const make = v.rows >= LARGE_ROWS ? this.makeProbabilitiesLarge : this.makeProbabilities;
+    return make(v.probabilities, i * this.labels.length);
   }
 
   /** Class probabilities, row-major [flows × labels]. */
