@@ -50,9 +50,9 @@ export async function classifiedObjects(
   const benign: Obj[] = [];
   const malicious: Obj[] = [];
   if (isColumns(flows)) {
-    // one object literal per row from a generated builder: no intermediate row object; large
-    // messages get builders of their own (allocation-sites.ts)
-    const build = columnsObjectBuilder(flows, v.rows >= LARGE_ROWS);
+    // one object literal per row from a generated builder: no intermediate row object; a large
+    // message gets a builder of its own (allocation-sites.ts)
+    const build = v.rows >= LARGE_ROWS ? makeRowBuilder(flows) : columnsObjectBuilder(flows);
     const text = Object.keys(flows.text).map((t) => flows.text[t]); // lazy identity columns are built here, once per batch
     const W = flows.columns.length;
     for (let from = 0; from < v.rows; from += sliceRows) {
@@ -66,14 +66,15 @@ export async function classifiedObjects(
     return { benign, malicious };
   }
   const fieldsOf = (x: Obj | ArrayLike<number>): Obj => (ArrayBuffer.isView(x) || Array.isArray(x) ? NO_FIELDS : x as Obj);
-  const large = v.rows >= LARGE_ROWS; // builders of their own (allocation-sites.ts)
-  let b = v.rows > 0 ? builderFor(fieldsOf(flows[0]), large) : null;
+  // a large message: builders of its own (allocation-sites.ts)
+  const cache = v.rows >= LARGE_ROWS ? new Map<string, ObjectBuilder>() : builders;
+  let b = v.rows > 0 ? builderFor(fieldsOf(flows[0]), cache) : null;
   for (let from = 0; from < v.rows; from += sliceRows) {
     if (from > 0) await yieldToLoop();
     const to = Math.min(v.rows, from + sliceRows);
     for (let i = from; i < to; i++) {
       const f = fieldsOf(flows[i]);
-      if (!b || !sameKeys(f, b.keys)) b = builderFor(f, large); // another key list: its own builder
+      if (!b || !sameKeys(f, b.keys)) b = builderFor(f, cache); // another key list: its own builder
       const label = v.labels[v.label[i]];
       const out = b ? b.build(f, label, v.confidence[i], probabilitiesAt(v, i), model)
         : { ...f, label, confidence: v.confidence[i], probabilities: probabilitiesAt(v, i), model };
@@ -99,13 +100,13 @@ interface ObjectBuilder {
 const builders = new Map<string, ObjectBuilder>();
 const MAX_BUILDERS = 32;
 
-function builderFor(flow: Obj, large: boolean): ObjectBuilder | null {
+function builderFor(flow: Obj, cache: Map<string, ObjectBuilder>): ObjectBuilder | null {
   const keys = Object.keys(flow);
   if (keys.includes('__proto__')) return null; // a literal would set the prototype: copy generically
-  const signature = `${large ? 'L' : 'S'}\u0001${keys.join('\u0000')}`;
-  let b = builders.get(signature);
+  const signature = keys.join('\u0000');
+  let b = cache.get(signature);
   if (!b) {
-    if (builders.size >= MAX_BUILDERS) builders.delete(builders.keys().next().value as string);
+    if (cache.size >= MAX_BUILDERS) cache.delete(cache.keys().next().value as string);
     // JSON.stringify makes each key a safe string literal; a key repeated by the verdict keeps its
     // place and takes the verdict's value, as with object spread
     const cells = keys.map((k) => `${JSON.stringify(k)}: f[${JSON.stringify(k)}]`);
@@ -113,7 +114,7 @@ function builderFor(flow: Obj, large: boolean): ObjectBuilder | null {
     const build = new Function('f', 'label', 'confidence', 'probabilities', 'model',
       `return { ${[...cells, 'label: label', 'confidence: confidence', 'probabilities: probabilities', 'model: model'].join(', ')} };`) as ObjectBuilder['build'];
     b = { keys, build };
-    builders.set(signature, b);
+    cache.set(signature, b);
   }
   return b;
 }
@@ -140,10 +141,9 @@ type RowBuilder = (values: Float64Array, o: number, text: string[][], i: number,
  * `order` (the flow objects' key order, as flowColumnsToObjects makes them) then the verdict, as one
  * object literal with constant keys (JSON.stringify makes each name a safe string literal).
  */
-function columnsObjectBuilder(fc: FlowColumns, large: boolean): RowBuilder {
-  // cached like the object builders: one literal (one V8 allocation site) per batch layout, so the
-  // decision to allocate its objects in the old generation, learnt on one message, holds for the next
-  const signature = [large ? 'L' : 'S', fc.columns.join('\u0000'), Object.keys(fc.text).join('\u0000'), fc.order.join('\u0000')].join('\u0001');
+function columnsObjectBuilder(fc: FlowColumns): RowBuilder {
+  // cached like the object builders (small messages: see allocation-sites.ts)
+  const signature = [fc.columns.join('\u0000'), Object.keys(fc.text).join('\u0000'), fc.order.join('\u0000')].join('\u0001');
   let build = rowBuilders.get(signature);
   if (!build) {
     if (rowBuilders.size >= MAX_BUILDERS) rowBuilders.delete(rowBuilders.keys().next().value as string);

@@ -118,8 +118,9 @@ export class Classifier {
   private readonly readNumbers: (flow: Record<string, unknown>, row: Float64Array) => boolean;
   /** builds a per-flow probabilities object from one object literal (fixed shape, one allocation) */
   private readonly makeProbabilities: (p: ArrayLike<number>, o: number) => Record<string, number>;
-  /** the same, for calls of at least LARGE_ROWS rows: another allocation site (allocation-sites.ts) */
-  private readonly makeProbabilitiesLarge: (p: ArrayLike<number>, o: number) => Record<string, number>;
+  private readonly probabilitiesLiteral: string;
+  /** for the verdicts of a call of at least LARGE_ROWS rows: a builder of their own (allocation-sites.ts) */
+  private readonly largeMakers = new WeakMap<VerdictColumns, (p: ArrayLike<number>, o: number) => Record<string, number>>();
 
   private constructor(readonly card: ModelCard, private readonly backend: InferenceBackend, readonly modelPath: string, readonly notes: string[], opts: ClassifierOptions) {
     this.columns = card.columns;
@@ -134,10 +135,8 @@ export class Classifier {
     this.sliceRows = Math.max(1, Math.floor(opts.sliceRows ?? 256));
     // JSON.stringify makes each label a safe string literal
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const probabilitiesLiteral = `return { ${card.labels.map((l, i) => `${JSON.stringify(l)}: p[o + ${i}]`).join(', ')} };`;
-    this.makeProbabilities = new Function('p', 'o', probabilitiesLiteral) as (p: ArrayLike<number>, o: number) => Record<string, number>;
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    this.makeProbabilitiesLarge = new Function('p', 'o', probabilitiesLiteral) as (p: ArrayLike<number>, o: number) => Record<string, number>;
+    this.probabilitiesLiteral = `return { ${card.labels.map((l, i) => `${JSON.stringify(l)}: p[o + ${i}]`).join(', ')} };`;
+    this.makeProbabilities = new Function('p', 'o', this.probabilitiesLiteral) as (p: ArrayLike<number>, o: number) => Record<string, number>;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     this.readNumbers = new Function('f', 'row', `let v;\n${this.sources.map((c, i) => `v = f[${JSON.stringify(c)}]; if (typeof v !== 'number') return false; row[${i}] = v;`).join('\n')}\nreturn true;`) as (flow: Record<string, unknown>, row: Float64Array) => boolean;
     const input = backend.inputs[0];
@@ -223,7 +222,15 @@ export class Classifier {
 
   /** Row i's class probabilities as an object {label: P} in card label order. */
   probabilitiesAt(v: VerdictColumns, i: number): Record<string, number> {
-    const make = v.rows >= LARGE_ROWS ? this.makeProbabilitiesLarge : this.makeProbabilities;
+    let make = this.makeProbabilities;
+    if (v.rows >= LARGE_ROWS) {
+      make = this.largeMakers.get(v) ?? make;
+      if (make === this.makeProbabilities) {
+        // eslint-disable-next-line @typescript-eslint/no-implied-eval
+        make = new Function('p', 'o', this.probabilitiesLiteral) as (p: ArrayLike<number>, o: number) => Record<string, number>;
+        this.largeMakers.set(v, make);
+      }
+    }
     return make(v.probabilities, i * this.labels.length);
   }
 
