@@ -4,10 +4,14 @@
  * present, else flows metered from test fixtures), at batch sizes 1, 64 and 1024 (flows/s), and the
  * longest event-loop stall seen by a 1 ms timer while 100k flows are classified in one go: by the
  * library (verdict columns, and Verdict objects), and by the deepmad-classifier node in the Node-RED
- * runtime (flow objects in and out; flow columns in and out). Each stall is printed beside the same
- * timer's longest stall on an idle loop for as long (what the machine's load alone costs), the
- * number of V8 GC pauses and the longest one, and the load average.
+ * runtime (flow objects in and out; flow columns in and out; 100 messages of 1000 flows; one 100k
+ * message while 2 busy-loop processes per core saturate the box, one line per run). Each stall is
+ * printed beside the same timer's longest stall on an idle loop for as long (what the machine's load
+ * alone costs), when in the run it started, the number of V8 GC pauses and the longest one, the load
+ * average and the threads runnable. Two rows time Node-RED's deep copy of the node's largest output
+ * message: what every extra wire on one output costs, inside send().
  * Rows count flows; the ratio compares flows/s with the floor's packets/s.
+ * DEEPMAD_BENCH_CLASSIFIER=node runs the node rows only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
