@@ -11,7 +11,10 @@ import { before, describe, it } from 'node:test';
 import { meterCapture } from '../../lib/ml/capture-flows.js';
 import { Classifier } from '../../lib/ml/classifier.js';
 import { defaultModelPath } from '../../lib/ml/default-model.js';
-import { collect, helperNode, recordStatus, tab, useNodeRedHelper, type Msg, type RuntimeNode } from '../support/node-helper.js';
+import { collect, helperNode, nextMessage, recordStatus, tab, useNodeRedHelper, type Msg, type RuntimeNode } from '../support/node-helper.js';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const functionNode = require(require.resolve('@node-red/nodes/core/function/10-function.js', { paths: [path.dirname(require.resolve('node-red/package.json'))] }));
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'alerts');
 const CAPTURES = ['zeek_wikipedia.pcap', 'nfstream_android.pcap', 'suricata_syn-flood_crafted.pcap', 'zeek_ssh_sshguess.pcap'];
@@ -94,5 +97,28 @@ describe('deepmad-classifier, one large message', () => {
     assert.deepEqual(out.map((f) => f.confidence), split(confidence));
     assert.deepStrictEqual(out.map((f) => f.probabilities), split(probabilities));
     assert.ok(oneBad.every((f) => f.model === 'deepmad-default'));
+  });
+
+  it('an output wired to two nodes reaches the second as a deep copy; the fan-out of the help shares the payload', async () => {
+    const part = flows.slice(0, 2000);
+    const fanOut = 'node.send([msg, null], false); node.send([null, {...msg}], false); return null;';
+    await h.load(['classifier', functionNode], [tab(),
+      { id: 'c1', z: 't1', type: 'deepmad-classifier', wires: [[], ['x', 'y', 'f']] },
+      { id: 'f', z: 't1', type: 'function', func: fanOut, outputs: 2, wires: [['fx'], ['fy']] },
+      helperNode('x'), helperNode('y'), helperNode('fx'), helperNode('fy')]);
+    const c1 = h.getNode('c1');
+    await recordStatus(c1).waitFor((s) => /: ready$/.test(s.text ?? ''));
+    const got = Promise.all(['x', 'y', 'fx', 'fy'].map((id) => nextMessage(h.getNode(id), () => true, 60_000)));
+    c1.receive({ topic: 'deepmad/flows', payload: part });
+    const [x, y, fx, fy] = await got;
+    assert.equal((x.payload as Flow[]).length, malicious.slice(0, 2000).filter(Boolean).length);
+    // Node-RED: the first wire gets the message, every further wire a deep copy of it
+    assert.notEqual(x.payload, y.payload);
+    assert.notEqual((x.payload as Flow[])[0], (y.payload as Flow[])[0]);
+    assert.deepStrictEqual(y.payload, x.payload);
+    // one send() per output with a shallow copy, without the function node's own copy: nothing copied
+    // (f, a third wire here, got its own copy from Node-RED; its two outputs share that one)
+    assert.notEqual(fx, fy);
+    assert.equal(fx.payload, fy.payload);
   });
 });
