@@ -1,6 +1,6 @@
 /**
- * Why the per-flow objects of a large message (classified flow objects and their probability
- * objects) come from builders made for that message alone.
+ * Why the per-flow objects of a large message (classified flow objects, their probability objects,
+ * the library's Verdict objects) come from builders made for that message alone.
  *
  * V8 decides per allocation site (one object literal in one generated function) whether to allocate
  * its objects in the old generation directly, from how many of them survive young-generation GCs,

@@ -34,6 +34,9 @@ before(async () => {
   flows = Array.from({ length: ROWS }, (_, i) => metered[(i * 7) % metered.length]); // benign and attack rows interleaved
   const clf = await Classifier.open(defaultModelPath(), { worker: false });
   const v = await clf.classify(flows);
+  // the library's large-call Verdict objects equal its small-call ones, keys in the same order
+  assert.deepStrictEqual(v.slice(0, SMALL), await clf.classify(flows.slice(0, SMALL)));
+  assert.deepEqual(Object.keys(v[0]), ['label', 'confidence', 'probabilities', 'attackProbability', 'malicious']);
   await clf.close();
   malicious = v.map((x) => x.malicious);
   labels = v.map((x) => x.label);
