@@ -163,7 +163,7 @@ export = function register(RED: NodeAPI) {
      * every row runs `SLICE_ROWS` rows at a time with a yield to the event loop in between (reading
      * features into the input matrix in Classifier.classifyColumns, inference in the worker, building
      * the output objects in classified-output), so a 100k-flow message never holds the loop for
-     * more than a slice.
+     * more than a slice (V8's young-generation GCs aside: see lib/ml/allocation-sites.ts).
      */
     const classifyMsg = async (msg: Msg, send: Send): Promise<void> => {
       const c = clf;
