@@ -10,6 +10,10 @@
 import { attachIdent, identOf, type FlowColumns } from '../normalize/flow-columns.js';
 import type { VerdictColumns } from './classifier.js';
 import { LARGE_ROWS } from './allocation-sites.js';
+import { SUPPRESSED_SINGLE_PACKET } from './lone-flow-context.js';
+
+/** Verdict columns after the lone-flow context stage, which may add `suppressed` (1 = turned benign). */
+type Verdicts = VerdictColumns & { suppressed?: Uint8Array };
 
 /** The verdicts of a ClassifiedColumns batch: row i of each array belongs to row i of the batch. */
 export interface ColumnVerdicts {
@@ -25,6 +29,8 @@ export interface ColumnVerdicts {
   malicious: Uint8Array;
   /** rows × classes.length, row-major */
   probabilities: Float32Array;
+  /** 1 = a single-packet alert the lone-flow context stage turned benign; present only when the stage ran */
+  suppressed?: Uint8Array;
 }
 
 /** A FlowColumns batch with its verdicts (the classifier node's "columns" output). */
@@ -44,11 +50,14 @@ const NO_FIELDS: Obj = Object.freeze({});
  * a slice at a time, so callers pass their input array as it is (no up-front copy of 100k entries).
  */
 export async function classifiedObjects(
-  flows: ArrayLike<Obj | ArrayLike<number>> | FlowColumns, v: VerdictColumns, model: string,
+  flows: ArrayLike<Obj | ArrayLike<number>> | FlowColumns, v: Verdicts, model: string,
   probabilitiesAt: (v: VerdictColumns, i: number) => Record<string, number>, sliceRows = 256,
 ): Promise<{ benign: Obj[]; malicious: Obj[] }> {
   const benign: Obj[] = [];
   const malicious: Obj[] = [];
+  // rare rows (uncorroborated lone alerts) get the key added after the literal: no builder change
+  const sup = v.suppressed;
+  const mark = (out: Obj, i: number): void => { if (sup && sup[i] && !v.malicious[i]) out.suppressed = SUPPRESSED_SINGLE_PACKET; };
   if (isColumns(flows)) {
     // one object literal per row from a generated builder: no intermediate row object; a large
     // message gets a builder of its own (allocation-sites.ts)
@@ -60,6 +69,7 @@ export async function classifiedObjects(
       const to = Math.min(v.rows, from + sliceRows);
       for (let i = from; i < to; i++) {
         const out = build(flows.values, i * W, text, i, v.labels[v.label[i]], v.confidence[i], probabilitiesAt(v, i), model);
+        mark(out, i);
         (v.malicious[i] ? malicious : benign).push(out);
       }
     }
@@ -78,6 +88,7 @@ export async function classifiedObjects(
       const label = v.labels[v.label[i]];
       const out = b ? b.build(f, label, v.confidence[i], probabilitiesAt(v, i), model)
         : { ...f, label, confidence: v.confidence[i], probabilities: probabilitiesAt(v, i), model };
+      mark(out, i);
       (v.malicious[i] ? malicious : benign).push(out);
     }
   }
@@ -174,7 +185,7 @@ function makeRowBuilder(fc: FlowColumns): RowBuilder {
  * side has no rows). A batch that goes whole to one side is passed on as it is (its lazy identity
  * columns stay lazy); a mixed batch is copied row by row, a slice at a time.
  */
-export async function classifiedColumns(fc: FlowColumns, v: VerdictColumns, model: string, sliceRows = 256): Promise<{ benign: ClassifiedColumns | null; malicious: ClassifiedColumns | null }> {
+export async function classifiedColumns(fc: FlowColumns, v: Verdicts, model: string, sliceRows = 256): Promise<{ benign: ClassifiedColumns | null; malicious: ClassifiedColumns | null }> {
   const bad = v.detections;
   const good = v.rows - bad;
   if (bad === 0 || good === 0) {
@@ -190,7 +201,7 @@ export async function classifiedColumns(fc: FlowColumns, v: VerdictColumns, mode
 }
 
 /** The batch (rows `pick`, or all rows when null) with its verdicts. */
-function withVerdicts(fc: FlowColumns, v: VerdictColumns, model: string, pick: Uint32Array | null): ClassifiedColumns {
+function withVerdicts(fc: FlowColumns, v: Verdicts, model: string, pick: Uint32Array | null): ClassifiedColumns {
   const n = pick ? pick.length : v.rows;
   const C = v.labels.length;
   const verdicts: ColumnVerdicts = {
@@ -198,6 +209,7 @@ function withVerdicts(fc: FlowColumns, v: VerdictColumns, model: string, pick: U
     attackProbability: pick ? new Float64Array(n) : v.attackProbability, malicious: pick ? new Uint8Array(n) : v.malicious,
     probabilities: pick ? new Float32Array(n * C) : v.probabilities,
   };
+  if (v.suppressed) verdicts.suppressed = pick ? Uint8Array.from(pick, (i) => v.suppressed![i]) : v.suppressed;
   for (let k = 0; k < n; k++) {
     const i = pick ? pick[k] : k;
     verdicts.label[k] = v.labels[v.label[i]];
@@ -214,7 +226,7 @@ function withVerdicts(fc: FlowColumns, v: VerdictColumns, model: string, pick: U
 }
 
 /** Rows `pick` of the batch: numbers and eager text copied a slice at a time; lazy text columns stay lazy. */
-async function subset(fc: FlowColumns, v: VerdictColumns, model: string, pick: Uint32Array, sliceRows: number): Promise<ClassifiedColumns> {
+async function subset(fc: FlowColumns, v: Verdicts, model: string, pick: Uint32Array, sliceRows: number): Promise<ClassifiedColumns> {
   const W = fc.columns.length;
   const n = pick.length;
   const values = new Float64Array(n * W);

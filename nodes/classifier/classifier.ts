@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Classifier, ClassifierInput, VerdictColumns } from '../../lib/ml/classifier.js';
 import { classifiedColumns, classifiedObjects } from '../../lib/ml/classified-output.js';
 import { isFlowColumns, type FlowColumns } from '../../lib/normalize/flow-columns.js';
+import { LoneFlowContext } from '../../lib/ml/lone-flow-context.js';
 import type { Msg, Send, Done, RedNode, NodeAPI } from '../node-red-api.js';
 
 
@@ -20,6 +21,8 @@ interface ClassifierConfig {
   worker?: boolean;
   /** 'objects' (default): classified flow objects; 'columns': a flow-columns batch in, ClassifiedColumns out */
   output?: string;
+  /** the lone-flow context stage (lib/ml/lone-flow-context.ts); on unless false (flows saved before it existed get it) */
+  context?: boolean;
 }
 
 const num = (v: unknown, dflt: number): number => {
@@ -59,6 +62,9 @@ export = function register(RED: NodeAPI) {
     const MAX_QUEUED = 1000;
 
     const columnsOut = config.output === 'columns';
+    // one streaming context per node: successive messages are successive batches of one traffic record
+    const context = config.context !== false ? new LoneFlowContext() : null;
+    let suppressedTotal = 0;
     const resolveModel = (p: string): string => (path.isAbsolute(p) ? p : path.resolve(RED.settings?.userDir ?? process.cwd(), p));
 
     node.status({ fill: 'yellow', shape: 'ring', text: 'loading model' });
@@ -99,7 +105,8 @@ export = function register(RED: NodeAPI) {
       }
       if (!force && now - lastStatus < 500) return;
       lastStatus = now;
-      node.status({ fill: 'green', shape: 'dot', text: `${Math.round(rate)} flows/s · ${detections} detections / ${flowsSeen} flows` });
+      const quiet = suppressedTotal > 0 ? ` · ${suppressedTotal} lone alerts uncorroborated` : '';
+      node.status({ fill: 'green', shape: 'dot', text: `${Math.round(rate)} flows/s · ${detections} detections / ${flowsSeen} flows${quiet}` });
     };
 
     /** A message's rows: what the classifier reads, and what the verdicts are added to (one per row). */
@@ -172,8 +179,11 @@ export = function register(RED: NodeAPI) {
       // verdicts as typed arrays: no per-flow objects until the output needs them
       const v = await c.classifyColumns(rows.flows, { normalized: rows.normalized });
       if (v.rows === 0) return;
-      // (post-processing of a message's verdicts goes here: `v` holds every row's verdict, in input
-      // order, and nothing has been built from it yet; keep v.detections equal to the malicious count)
+      // post-processing: `v` holds every row's verdict, in input order, and nothing has been built
+      // from it yet. The lone-flow context stage turns uncorroborated single-packet alerts benign (it
+      // keeps v.detections equal to the malicious count and marks them in v.suppressed).
+      const benignLabel = c.card.benignLabels[0];
+      if (context && benignLabel !== undefined && v.labels.includes(benignLabel)) suppressedTotal += context.applyToColumns(rows.objects, v, benignLabel);
       const out = await buildOutputs(rows, v, c);
       flowsSeen += v.rows;
       windowFlows += v.rows;

@@ -205,6 +205,37 @@ describe('deepmad-classifier', () => {
     assert.equal(m.payload['Dst Port'], 22);
   });
 
+  const lone = ['192.168.2.16-172.217.20.76-43652-443-6', '95.101.24.53-192.168.2.17-443-50677-6'];
+  /** nfstream_android's flows in two messages (the streaming context carries from one to the next), through the shipped default model. */
+  const runAndroid = async (context?: boolean): Promise<{ benignRows: Flow[]; badRows: Flow[] }> => {
+    await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', ...(context === undefined ? {} : { context }), wires: [['benign'], ['bad']] }, helperNode('benign'), helperNode('bad')]);
+    const badRows: Flow[] = [];
+    h.getNode('bad').on('input', (m: { payload: unknown }) => { if (Array.isArray(m.payload)) badRows.push(...m.payload); });
+    const benignMsgs = collect(h.getNode('benign'), (m) => m.topic === 'deepmad/eof');
+    h.getNode('c1').receive({ topic: 'deepmad/flows', payload: androidFlows.slice(0, 30) });
+    h.getNode('c1').receive({ topic: 'deepmad/flows', payload: androidFlows.slice(30) });
+    h.getNode('c1').receive({ topic: 'deepmad/eof' });
+    const benignRows = (await benignMsgs).filter((m) => Array.isArray(m.payload)).flatMap((m) => m.payload as Flow[]);
+    return { benignRows, badRows };
+  };
+
+  it('lone-flow context (on when not configured): the default model\'s two single-packet alerts in nfstream_android go to output 1, marked suppressed', async () => {
+    const { benignRows, badRows } = await runAndroid();
+    assert.deepEqual(badRows, []);
+    assert.equal(benignRows.length, 63);
+    const marked = benignRows.filter((f) => f.suppressed !== undefined);
+    assert.deepEqual(marked.map((f) => [f['Flow ID'], f.label, f.suppressed]).sort(), lone.map((id) => [id, 'BENIGN', 'single packet, not corroborated']));
+    // the confidence is that of the benign label: under 0.5 for alerts the model was sure of
+    assert.ok(marked.every((f) => f.confidence === f.probabilities.BENIGN && f.confidence < 0.5));
+  });
+
+  it('lone-flow context off: the same two flows alert', async () => {
+    const { benignRows, badRows } = await runAndroid(false);
+    assert.equal(benignRows.length, 61);
+    assert.deepEqual(benignRows.filter((f) => f.suppressed !== undefined), []);
+    assert.deepEqual(badRows.map((f) => [f['Flow ID'], f.label]).sort(), [[lone[0], 'SYN Flood'], [lone[1], 'UDP Flood']]);
+  });
+
   it('fails at deploy, naming the columns, when the card needs columns the profile does not produce', async () => {
     const card = JSON.parse(fs.readFileSync(`${modelPath}.card.json`, 'utf8'));
     card.columnAliases = { 'Flow Duration': 'Flow Lifetime Seconds' };
