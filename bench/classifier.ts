@@ -11,7 +11,10 @@
  * average and the threads runnable. Two rows time Node-RED's deep copy of the node's largest output
  * message: what every extra wire on one output costs, inside send().
  * Rows count flows; the ratio compares flows/s with the floor's packets/s.
- * DEEPMAD_BENCH_CLASSIFIER=node runs the node rows only.
+ * DEEPMAD_BENCH_CLASSIFIER=node runs the node rows only; DEEPMAD_BENCH_CONTEXT=off runs the node
+ * without its lone-flow context stage (one synchronous pass over a message's rows, measured apart).
+ * The node's flow-object rows send objects made per message like the flow meter's (the node
+ * annotates them in place).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -238,10 +241,19 @@ async function nodeStalls(ctx: BenchContext, model: string, big: Array<Record<st
   if (!(helper as unknown as { _RED?: unknown })._RED) helper.init(require.resolve('node-red'));
   const columns = flowColumnsFromObjects(big.slice(0, 1024 * 4));
   const bigColumns = flowColumnsFromObjects(big);
+  // flow objects as the flow meter sends them: distinct per row and per message, made by keyed
+  // stores as lib/flow/output.ts toObjects makes them. The node annotates an array payload's flow
+  // objects in place, so each message gets objects of its own (made before its timed run).
+  const fresh = (n = big.length): Array<Record<string, unknown>> => Array.from({ length: n }, (_, i) => {
+    const f = big[i];
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(f)) o[k] = f[k];
+    return o;
+  });
   for (const output of ['objects', 'columns'] as const) {
     await helper.load([nodeModule('classifier')], [
       { id: 't1', type: 'tab', label: 'bench' },
-      { id: 'c', z: 't1', type: 'deepmad-classifier', model, output, wires: [['out'], ['out']] },
+      { id: 'c', z: 't1', type: 'deepmad-classifier', model, output, context: process.env.DEEPMAD_BENCH_CONTEXT !== 'off', wires: [['out'], ['out']] },
       { id: 'out', z: 't1', type: 'helper' },
     ]);
     try {
@@ -264,11 +276,14 @@ async function nodeStalls(ctx: BenchContext, model: string, big: Array<Record<st
         for (const payload of payloads) c.receive({ topic: 'deepmad/flows', payload });
       });
       if (output === 'objects') {
-        await classify([big.slice(0, 4096)], 4096); // loads the model, warms up
-        await reportStall(ctx, 'node: 100k flow objects → objects (flows/s)', big.length, () => classify([big], big.length), nice);
+        await classify([fresh(4096)], 4096); // loads the model, warms up
+        let input = fresh();
+        await reportStall(ctx, 'node: 100k flow objects → objects (flows/s)', big.length, () => classify([input], big.length), nice);
         // as the flow meter sends them: batches of 1000 flows (its default), all queued at once
-        const batches = Array.from({ length: big.length / 1000 }, (_, k) => big.slice(k * 1000, (k + 1) * 1000));
+        input = fresh();
+        const batches = Array.from({ length: big.length / 1000 }, (_, k) => input.slice(k * 1000, (k + 1) * 1000));
         await reportStall(ctx, 'node: 100 messages of 1000 flow objects (flows/s)', big.length, () => classify(batches, big.length), nice);
+        batches.length = 0;
         // a CPU-saturated box: 2 busy-loop processes per core, this process at normal priority as the
         // hogs; each run is printed (the spread is the point), with an idle loop under the same hog
         const hogs = 2 * os.availableParallelism();
@@ -277,7 +292,8 @@ async function nodeStalls(ctx: BenchContext, model: string, big: Array<Record<st
         try {
           await new Promise((r) => setTimeout(r, 1000)); // let the hogs get going
           for (let k = 0; k < ctx.runs; k++) {
-            await reportStall(ctx, `node: 100k flow objects, ${hogs} busy-loop hogs (flows/s)`, big.length, () => classify([big], big.length), false);
+            input = fresh();
+            await reportStall(ctx, `node: 100k flow objects, ${hogs} busy-loop hogs (flows/s)`, big.length, () => classify([input], big.length), false);
           }
         } finally {
           hog.stop();

@@ -10,5 +10,7 @@
  * scavenges, each an event-loop pause of 15-25 ms on a quiet box and 50-250 ms on a saturated one.
  * A fresh site sees every object it made survive, and V8 switches it to old-generation allocation
  * after a few scavenges of the message. Costs one `new Function` per large message and key list.
+ * The classifier node no longer copies an array payload's flow objects (it annotates them in place,
+ * lib/ml/classified-output.ts): for that common case only the probability objects are new.
  */
 export const LARGE_ROWS = 8192;

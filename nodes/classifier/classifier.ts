@@ -116,6 +116,11 @@ export = function register(RED: NodeAPI) {
       objects: ArrayLike<Record<string, unknown> | ArrayLike<number>> | FlowColumns;
       /** the payload was one flow: the output payload is one object too */
       single: boolean;
+      /**
+       * `objects` is the message's own array of flow objects, which this node owns (Node-RED gives
+       * every extra wire a deep copy): its plain flow objects gain the verdict in place
+       */
+      inPlace?: boolean;
       normalized: boolean;
     }
 
@@ -157,7 +162,7 @@ export = function register(RED: NodeAPI) {
       if (Array.isArray(p) && p.length > 0 && typeof p[0] === 'number') return { flows: [p as number[]], objects: [{}], single: true, normalized };
       // an array of flows goes on as it is: numeric rows in it are recognized while outputs are built,
       // a slice at a time (a copy here would be one unsliced pass over every row)
-      if (Array.isArray(p)) return { flows: p, objects: p, single: false, normalized };
+      if (Array.isArray(p)) return { flows: p, objects: p, single: false, normalized, inPlace: true };
       if (p && typeof p === 'object') {
         if (normalized && raw) throw new Error(`model "${c.name}" expects raw flows (its card has no preprocessing) but got normalized rows`);
         return { flows: [p], objects: [p], single: true, normalized };
@@ -196,7 +201,7 @@ export = function register(RED: NodeAPI) {
     const buildOutputs = (rows: MsgRows, v: VerdictColumns, c: Classifier): Promise<{ benign: unknown; malicious: unknown }> =>
       columnsOut && isFlowColumns(rows.objects)
         ? classifiedColumns(rows.objects, v, c.name, SLICE_ROWS)
-        : classifiedObjects(rows.objects, v, c.name, (vc, i) => c.probabilitiesAt(vc, i), SLICE_ROWS);
+        : classifiedObjects(rows.objects, v, c.name, (vc, i) => c.probabilitiesAt(vc, i), SLICE_ROWS, { inPlace: rows.inPlace === true });
 
     const sendOutputs = (msg: Msg, send: Send, out: { benign: unknown; malicious: unknown }, bad: number, single: boolean, model: string): void => {
       const make = (payload: unknown, count: number): Msg | null => {
@@ -204,8 +209,9 @@ export = function register(RED: NodeAPI) {
         return { ...msg, payload: single && Array.isArray(payload) ? payload[0] : payload, model, detections: count };
       };
       // one send() per output: Node-RED deep-copies every message after the first of a send() call,
-      // which for 100k flows held the event loop for seconds. The two payloads are distinct
-      // objects; the input message's other properties are shared by reference, as on a single wire.
+      // which for 100k flows held the event loop for seconds. The two payloads are new arrays (of
+      // the input's own flow objects, annotated, for an array payload); the input message's other
+      // properties are shared by reference, as on a single wire.
       // (An output wired to several nodes is deep-copied by Node-RED for each extra wire: see README.)
       const benignMsg = make(out.benign, 0);
       const maliciousMsg = make(out.malicious, bad);

@@ -60,6 +60,41 @@ describe('classified outputs', () => {
     assert.equal(Object.getPrototypeOf(benign[4]), Object.prototype);
   });
 
+  it('flow objects in place: plain flow objects are annotated themselves, with the content and key order of the copies; other rows are copied', async () => {
+    const make = (): Array<Record<string, unknown> | number[]> => [
+      { a: 1, b: 'x', c: 2.5 }, { a: 2, b: 'y', c: -1 }, { b: 'z', a: 3, c: 0 },
+      { a: 6, label: 'mine', b: 'u', model: 'old', suppressed: 'kept' }, // verdict keys keep their place, take its value
+      JSON.parse('{"a": 1, "__proto__": {"x": 1}}') as Record<string, unknown>, // an own "__proto__" key
+      Object.freeze({ a: 8, b: 'f' }), // not extensible: copied
+      Object.assign(Object.create(null) as Record<string, unknown>, { a: 9 }), // null prototype: copied (a copy is a plain object)
+      Object.assign(Object.create({ inherited: 1 }) as Record<string, unknown>, { a: 10 }), // another prototype: copied
+      [0.5, 0.25], // a numeric row: an object with the verdict only
+      {},
+    ];
+    const copied = make();
+    const inputs = make();
+    const v = verdicts(inputs.length);
+    v.suppressed = new Uint8Array(inputs.length);
+    v.suppressed[1] = 1; // a benign row the lone-flow stage turned benign
+    const copies = await classifiedObjects(copied, v, 'm1', probabilitiesAt, 3);
+    const annotated = await classifiedObjects(inputs, v, 'm1', probabilitiesAt, 3, { inPlace: true });
+    for (const side of ['benign', 'malicious'] as const) {
+      assert.deepStrictEqual(annotated[side], copies[side]);
+      assert.deepEqual(annotated[side].map((o) => Object.keys(o)), copies[side].map((o) => Object.keys(o)));
+    }
+    // rows 0, 3, 6, 9 are malicious; rows 0-4 and 9 are plain extensible objects: the inputs themselves
+    const all = [...annotated.malicious, ...annotated.benign];
+    const order = [0, 3, 6, 9, 1, 2, 4, 5, 7, 8];
+    assert.deepEqual(order.map((i, k) => all[k] === inputs[i]), order.map((i) => i <= 4 || i === 9));
+    assert.deepEqual(Object.keys(inputs[3]), ['a', 'label', 'b', 'model', 'suppressed', 'confidence', 'probabilities']);
+    assert.equal((inputs[1] as Record<string, unknown>).suppressed, 'single packet, not corroborated');
+    assert.deepEqual(Object.keys(inputs[5]), ['a', 'b']); // the frozen input is untouched
+    assert.equal(Object.getPrototypeOf(all[order.indexOf(6)]), Object.prototype);
+    assert.ok(!('inherited' in all[order.indexOf(7)]));
+    // without the option nothing is annotated
+    assert.deepEqual(Object.keys(copied[0]), ['a', 'b', 'c']);
+  });
+
   it('flow objects from a flow-columns batch: the cells of flowColumnsToObjects plus the verdict', async () => {
     const flows = Array.from({ length: 10 }, (_, i) => ({ 'Flow ID': `f${i}`, 'Src Port': 1000 + i, 'Flow Duration': i * 1.5, Timestamp: `t${i}` }));
     const fc = flowColumnsFromObjects(flows, 'improved');

@@ -3,7 +3,9 @@
  * builders of their own, and cut into many slices with yields between them) gives exactly what the
  * same flows give in small messages, and what the library gives: same objects, same order, one
  * message per output instead of one per output and message. Flows are metered by our flow meter from
- * real captures (test/fixtures/alerts) and repeated; the model is the shipped default.
+ * real captures (test/fixtures/alerts) and repeated; the model is the shipped default. The node
+ * annotates an array payload's flow objects in place: each run sends objects of its own, one per row,
+ * as the flow meter does.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -22,6 +24,8 @@ const ROWS = 20_000;
 const SMALL = 1000;
 
 type Flow = Record<string, unknown>;
+/** one object per row, copied from the metered flows (which repeat) */
+const own = (xs: Flow[]): Flow[] => xs.map((f) => ({ ...f }));
 let flows: Flow[];
 /** the library's verdict per flow (in-process inference): malicious or not */
 let malicious: boolean[];
@@ -69,8 +73,10 @@ describe('deepmad-classifier, one large message', () => {
     const benign = h.getNode('benign');
     const bad = h.getNode('bad');
 
-    const one = await run(c1, benign, bad, [flows]);
-    const chunks = Array.from({ length: ROWS / SMALL }, (_, k) => flows.slice(k * SMALL, (k + 1) * SMALL));
+    const sent = own(flows);
+    const one = await run(c1, benign, bad, [sent]);
+    const rest = own(flows);
+    const chunks = Array.from({ length: ROWS / SMALL }, (_, k) => rest.slice(k * SMALL, (k + 1) * SMALL));
     const many = await run(c1, benign, bad, chunks);
 
     // one message per output for the large one; one per output and small message that has such rows
@@ -83,9 +89,17 @@ describe('deepmad-classifier, one large message', () => {
     assert.equal(one.benign[0].detections, 0);
     assert.deepEqual(many.bad.map((m) => m.detections), many.bad.map((m) => (m.payload as Flow[]).length));
 
-    // the same objects, in the same order, values exact
+    // the sent objects themselves, annotated, each output in input order
     const oneBad = one.bad[0].payload as Flow[];
     const oneBenign = one.benign[0].payload as Flow[];
+    const sentBad = sent.filter((_, i) => malicious[i]);
+    const sentBenign = sent.filter((_, i) => !malicious[i]);
+    assert.ok(oneBad.every((f, k) => f === sentBad[k]) && oneBad.length === sentBad.length);
+    assert.ok(oneBenign.every((f, k) => f === sentBenign[k]) && oneBenign.length === sentBenign.length);
+    // keys: the flow's, then the verdict's
+    assert.deepEqual(Object.keys(oneBad[0]), [...Object.keys(flows[0]), 'label', 'confidence', 'probabilities', 'model']);
+    // the same objects (distinct ones: each message sent its own), in the same order, values exact
+    assert.notEqual(oneBad[0], (many.bad[0].payload as Flow[])[0]);
     assert.deepStrictEqual(oneBad, many.bad.flatMap((m) => m.payload as Flow[]));
     assert.deepStrictEqual(oneBenign, many.benign.flatMap((m) => m.payload as Flow[]));
 
@@ -103,7 +117,7 @@ describe('deepmad-classifier, one large message', () => {
   });
 
   it('an output wired to two nodes reaches the second as a deep copy; the fan-out of the help shares the payload', async () => {
-    const part = flows.slice(0, 2000);
+    const part = own(flows.slice(0, 2000));
     const fanOut = 'node.send([msg, null], false); node.send([null, {...msg}], false); return null;';
     await h.load(['classifier', functionNode], [tab(),
       { id: 'c1', z: 't1', type: 'deepmad-classifier', wires: [[], ['x', 'y', 'f']] },

@@ -21,6 +21,11 @@ const WIKIPEDIA = path.join(fixtures, 'zeek_wikipedia.pcap');
 const ANDROID = path.join(fixtures, 'nfstream_android.pcap');
 
 type Flow = Record<string, any>;
+/**
+ * The flows of one message, as the flow meter sends them: objects of their own. The classifier
+ * annotates an array payload's flow objects in place, so the metered fixtures are never sent as is.
+ */
+const own = (flows: Flow[]): Flow[] => flows.map((f) => ({ ...f }));
 let synFlows: Flow[];
 let sshFlows: Flow[];
 let wikiFlows: Flow[];
@@ -57,8 +62,13 @@ describe('deepmad-classifier', () => {
     const status = recordStatus(c1);
     await status.waitFor((s) => s.text === 'node-test-forest: ready');
     const bad = nextMessage(h.getNode('bad'));
-    c1.receive({ topic: 'deepmad/flows', profile: 'improved', source: SYN_FLOOD, payload: synFlows });
+    const sent = own(synFlows);
+    c1.receive({ topic: 'deepmad/flows', profile: 'improved', source: SYN_FLOOD, payload: sent });
     const m = await bad;
+    // the input's flow objects, annotated in place, in input order; the payload array is a new one
+    assert.notEqual(m.payload, sent);
+    m.payload.forEach((f: Flow, i: number) => assert.equal(f, sent[i]));
+    assert.deepEqual(Object.keys(m.payload[0]), [...Object.keys(synFlows[0]), 'label', 'confidence', 'probabilities', 'model']);
     assert.equal(m.topic, 'deepmad/flows');
     assert.equal(m.source, SYN_FLOOD);
     assert.equal(m.detections, 200);
@@ -73,7 +83,7 @@ describe('deepmad-classifier', () => {
       assert.deepEqual(Object.keys(f.probabilities), ['BENIGN', 'DoS', 'SSH-Patator']);
     });
     const good = nextMessage(h.getNode('benign'));
-    c1.receive({ topic: 'deepmad/flows', payload: wikiFlows });
+    c1.receive({ topic: 'deepmad/flows', payload: own(wikiFlows) });
     const g = await good;
     assert.equal(g.payload.length, wikiFlows.length);
     assert.deepEqual(g.payload.map((f: Flow) => f.label), wikiFlows.map(() => 'BENIGN'));
@@ -89,9 +99,9 @@ describe('deepmad-classifier', () => {
     const badSeen = collect(h.getNode('bad'), isEof);
     const benignSeen = collect(h.getNode('benign'), isEof);
     // sent at once, before the model has even loaded: everything queues behind the load
-    c1.receive({ topic: 'deepmad/flows', source: SYN_FLOOD, payload: synFlows });
+    c1.receive({ topic: 'deepmad/flows', source: SYN_FLOOD, payload: own(synFlows) });
     c1.receive({ topic: 'deepmad/packets', source: SYN_FLOOD, payload: { packets: 0 } });
-    c1.receive({ topic: 'deepmad/flows', source: SYN_FLOOD, payload: wikiFlows });
+    c1.receive({ topic: 'deepmad/flows', source: SYN_FLOOD, payload: own(wikiFlows) });
     c1.receive({ topic: 'deepmad/eof', source: SYN_FLOOD, payload: { packets: 200, complete: true } });
     const [bad, benign] = await Promise.all([badSeen, benignSeen]);
     assert.deepEqual(bad.map((m) => [m.topic, Array.isArray(m.payload) ? m.payload.length : m.payload.packets]), [['deepmad/flows', 200], ['deepmad/eof', 200]]);
@@ -106,17 +116,20 @@ describe('deepmad-classifier', () => {
     await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', model: modelPath, wires: [['benign'], ['bad']] }, helperNode('benign'), helperNode('bad')]);
     const c1 = h.getNode('c1');
     await recordStatus(c1).waitFor((s) => s.text === 'node-test-forest: ready');
-    // 'Flow ID' is no model column: only copying a flow into its output object reads it
+    // 'model' is set on a flow only when its output object is made (the flow annotated in place):
+    // a setter on it counts the flows done per event-loop turn
     let turn = 0;
     let spinning = true;
     const spin = (): void => { turn++; if (spinning) setImmediate(spin); };
     setImmediate(spin);
-    const copiesPerTurn = new Map<number, number>();
+    const donePerTurn = new Map<number, number>();
     const flows = Array.from({ length: 1000 }, (_, i) => {
       const f: Flow = { ...wikiFlows[i % wikiFlows.length] };
-      const id = f['Flow ID'];
-      delete f['Flow ID'];
-      Object.defineProperty(f, 'Flow ID', { enumerable: true, get: () => { copiesPerTurn.set(turn, (copiesPerTurn.get(turn) ?? 0) + 1); return id; } });
+      let model: unknown;
+      Object.defineProperty(f, 'model', {
+        enumerable: true, configurable: true, get: () => model,
+        set: (x: unknown) => { donePerTurn.set(turn, (donePerTurn.get(turn) ?? 0) + 1); model = x; },
+      });
       return f;
     });
     const good = nextMessage(h.getNode('benign'));
@@ -124,9 +137,11 @@ describe('deepmad-classifier', () => {
     const m = await good;
     spinning = false;
     assert.equal(m.payload.length, 1000);
+    assert.equal(m.payload[999], flows[999]);
+    assert.equal(m.payload[999].model, 'node-test-forest');
     assert.equal(m.payload[999]['Flow ID'], wikiFlows[999 % wikiFlows.length]['Flow ID']);
-    assert.equal([...copiesPerTurn.values()].reduce((a, b) => a + b, 0), 1000);
-    assert.deepEqual([...copiesPerTurn.values()], [256, 256, 256, 232]);
+    assert.equal([...donePerTurn.values()].reduce((a, b) => a + b, 0), 1000);
+    assert.deepEqual([...donePerTurn.values()], [256, 256, 256, 232]);
   });
 
   it('flow columns from the flowmeter node: the same classified objects as flow objects; with Output columns, columns and verdict arrays', async () => {
@@ -212,8 +227,8 @@ describe('deepmad-classifier', () => {
     const badRows: Flow[] = [];
     h.getNode('bad').on('input', (m: { payload: unknown }) => { if (Array.isArray(m.payload)) badRows.push(...m.payload); });
     const benignMsgs = collect(h.getNode('benign'), (m) => m.topic === 'deepmad/eof');
-    h.getNode('c1').receive({ topic: 'deepmad/flows', payload: androidFlows.slice(0, 30) });
-    h.getNode('c1').receive({ topic: 'deepmad/flows', payload: androidFlows.slice(30) });
+    h.getNode('c1').receive({ topic: 'deepmad/flows', payload: own(androidFlows.slice(0, 30)) });
+    h.getNode('c1').receive({ topic: 'deepmad/flows', payload: own(androidFlows.slice(30)) });
     h.getNode('c1').receive({ topic: 'deepmad/eof' });
     const benignRows = (await benignMsgs).filter((m) => Array.isArray(m.payload)).flatMap((m) => m.payload as Flow[]);
     return { benignRows, badRows };
