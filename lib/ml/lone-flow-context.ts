@@ -88,21 +88,21 @@ const TIME_NAMES = ['Timestamp', ' Timestamp'];
 
 const pick = (f: Record<string, unknown>, names: string[]): string | undefined => names.find((n) => n in f);
 
-/** The rule's fields of flow objects (column names as the flow meter's profiles print them). */
-export function contextFlowsFromObjects(flows: ArrayLike<unknown>): ContextFlows {
-  const n = flows.length;
+/** The rule's fields of flow objects `from`…`to` (column names as the flow meter's profiles print them). */
+export function contextFlowsFromObjects(flows: ArrayLike<unknown>, from = 0, to = flows.length): ContextFlows {
+  const n = Math.max(0, to - from);
   const out: ContextFlows = { rows: n, time: new Float64Array(n), single: new Uint8Array(n), src: new Array<HostKey>(n), dst: new Array<HostKey>(n) };
   if (n === 0) return out;
   // column names are picked once, from the first flow that has an address (a batch comes from one profile)
   const isObj = (f: unknown): f is Record<string, unknown> => typeof f === 'object' && f !== null;
   let f0: Record<string, unknown> = {};
-  for (let i = 0; i < n; i++) { const f = flows[i]; if (isObj(f) && pick(f, SRC_NAMES) !== undefined) { f0 = f; break; } }
+  for (let i = 0; i < flows.length; i++) { const f = flows[i]; if (isObj(f) && pick(f, SRC_NAMES) !== undefined) { f0 = f; break; } }
   const fwd = pick(f0, FWD_NAMES), bwd = pick(f0, BWD_NAMES), src = pick(f0, SRC_NAMES), dst = pick(f0, DST_NAMES), ts = pick(f0, TIME_NAMES);
   const read = fieldReader(fwd, bwd, src, dst, ts);
   const s = out.src as HostKey[], d = out.dst as HostKey[];
   const cell: unknown[] = [0, 0, '', '', ''];
   for (let i = 0; i < n; i++) {
-    const f = flows[i];
+    const f = flows[from + i];
     // not an object: never judged, never corroborates
     if (!isObj(f)) { out.time[i] = NaN; s[i] = ''; d[i] = ''; continue; }
     read(f, cell);
@@ -135,30 +135,31 @@ const readers = new Map<string, (f: Record<string, unknown>, cell: unknown[]) =>
  * The rule's fields of a columnar batch. While its identity columns are still the flow meter's lazy
  * accessors, times and IPv4 addresses come from the numbers behind them (no strings are built).
  */
-export function contextFlowsFromColumns(fc: FlowColumns): ContextFlows {
-  const n = fc.rows;
+export function contextFlowsFromColumns(fc: FlowColumns, from = 0, to = fc.rows): ContextFlows {
+  const n = Math.max(0, to - from);
   const out: ContextFlows = { rows: n, time: new Float64Array(n), single: new Uint8Array(n), src: new Array<HostKey>(n), dst: new Array<HostKey>(n) };
   const c = fc.columns.length;
   const fi = FWD_NAMES.map((x) => fc.columns.indexOf(x)).find((i) => i >= 0) ?? -1;
   const bi = BWD_NAMES.map((x) => fc.columns.indexOf(x)).find((i) => i >= 0) ?? -1;
-  for (let r = 0; r < n; r++) out.single[r] = fi >= 0 && bi >= 0 && fc.values[r * c + fi] + fc.values[r * c + bi] <= 1 ? 1 : 0;
+  for (let r = 0; r < n; r++) out.single[r] = fi >= 0 && bi >= 0 && fc.values[(from + r) * c + fi] + fc.values[(from + r) * c + bi] <= 1 ? 1 : 0;
   const id = identOf(fc);
   const s = out.src as HostKey[], d = out.dst as HostKey[];
   if (id && lazyIntact(fc.text, id.names.srcIp, id) && lazyIntact(fc.text, id.names.dstIp, id) && lazyIntact(fc.text, id.names.timestamp, id)) {
     for (let r = 0; r < n; r++) {
-      out.time[r] = id.startUs[r] / 1e6;
-      const v6 = id.ipVersion[r] === 6;
-      s[r] = v6 ? formatIp(id.srcAddr, r * 4, 6) : id.srcAddr[r * 4] >>> 0;
-      d[r] = v6 ? formatIp(id.dstAddr, r * 4, 6) : id.dstAddr[r * 4] >>> 0;
+      const x = from + r;
+      out.time[r] = id.startUs[x] / 1e6;
+      const v6 = id.ipVersion[x] === 6;
+      s[r] = v6 ? formatIp(id.srcAddr, x * 4, 6) : id.srcAddr[x * 4] >>> 0;
+      d[r] = v6 ? formatIp(id.dstAddr, x * 4, 6) : id.dstAddr[x * 4] >>> 0;
     }
     return out;
   }
   const col = (names: string[]): string[] | undefined => { const k = names.find((x) => x in fc.text); return k !== undefined ? fc.text[k] : undefined; };
   const src = col(SRC_NAMES), dst = col(DST_NAMES), ts = col(TIME_NAMES);
   for (let r = 0; r < n; r++) {
-    out.time[r] = ts ? parseTimestamp(ts[r]) : NaN;
-    s[r] = src?.[r] ?? '';
-    d[r] = dst?.[r] ?? '';
+    out.time[r] = ts ? parseTimestamp(ts[from + r]) : NaN;
+    s[r] = src?.[from + r] ?? '';
+    d[r] = dst?.[from + r] ?? '';
   }
   return out;
 }
@@ -510,6 +511,26 @@ export class LoneFlowContext {
   applyToColumns(flows: FlowColumns | ArrayLike<unknown>, v: VerdictColumns, benignLabel: string): number {
     const cf = isFlowColumns(flows) ? contextFlowsFromColumns(flows) : contextFlowsFromObjects(flows);
     return suppressColumns(v, this.judge(cf, v.malicious), benignLabel);
+  }
+
+  /**
+   * applyToColumns for a large message in the Node-RED event loop: the rows go through as successive
+   * batches of `sliceRows` (each judged against the remembered past plus itself, as any streaming
+   * batch), with `pause()` awaited between them, so 100k flows never hold the loop for one pass
+   * (reading the fields alone is ~0.5 µs a flow). Same result as one call per slice.
+   */
+  async applyToColumnsSliced(flows: FlowColumns | ArrayLike<unknown>, v: VerdictColumns, benignLabel: string, sliceRows: number, pause: () => Promise<void>): Promise<number> {
+    const rows = v.rows;
+    if (rows <= sliceRows) return this.applyToColumns(flows, v, benignLabel);
+    const mask = new Uint8Array(rows);
+    const cols = isFlowColumns(flows) ? flows : null;
+    for (let from = 0; from < rows; from += sliceRows) {
+      if (from > 0) await pause();
+      const to = Math.min(rows, from + sliceRows);
+      const cf = cols ? contextFlowsFromColumns(cols, from, to) : contextFlowsFromObjects(flows as ArrayLike<unknown>, from, to);
+      mask.set(this.judge(cf, v.malicious.subarray(from, to)), from);
+    }
+    return suppressColumns(v, mask, benignLabel);
   }
 }
 

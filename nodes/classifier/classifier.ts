@@ -41,6 +41,8 @@ function isRowsPayload(p: unknown): p is RowsPayload {
 /** rows handled between two yields to the event loop (the Classifier's default slice too) */
 const SLICE_ROWS = 256;
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+/** rows per lone-flow context pass (~1 µs a flow: a couple of ms between yields) */
+const CONTEXT_SLICE_ROWS = 2048;
 
 const IDENTITY: Array<[string, string]> = [['flowId', 'Flow ID'], ['srcIp', 'Src IP'], ['srcPort', 'Src Port'], ['dstIp', 'Dst IP'], ['dstPort', 'Dst Port'], ['protocol', 'Protocol'], ['timestamp', 'Timestamp']];
 
@@ -188,7 +190,7 @@ export = function register(RED: NodeAPI) {
       // from it yet. The lone-flow context stage turns uncorroborated single-packet alerts benign (it
       // keeps v.detections equal to the malicious count and marks them in v.suppressed).
       const benignLabel = c.card.benignLabels[0];
-      if (context && benignLabel !== undefined && v.labels.includes(benignLabel)) suppressedTotal += context.applyToColumns(rows.objects, v, benignLabel);
+      if (context && benignLabel !== undefined && v.labels.includes(benignLabel)) suppressedTotal += await context.applyToColumnsSliced(rows.objects, v, benignLabel, CONTEXT_SLICE_ROWS, yieldToLoop);
       const out = await buildOutputs(rows, v, c);
       flowsSeen += v.rows;
       windowFlows += v.rows;

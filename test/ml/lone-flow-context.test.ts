@@ -16,7 +16,7 @@ import {
 } from '../../lib/ml/lone-flow-context.js';
 import { CaptureReader } from '../../lib/capture/reader.js';
 import { Flowmeter } from '../../lib/flow/flowmeter.js';
-import { flowColumnsFromBatch, identOf, lazyIntact, type FlowColumns } from '../../lib/normalize/flow-columns.js';
+import { flowColumnsFromBatch, identOf, isFlowColumns, lazyIntact, type FlowColumns } from '../../lib/normalize/flow-columns.js';
 import { meterCapture } from '../../lib/ml/capture-flows.js';
 import { Classifier } from '../../lib/ml/classifier.js';
 import { defaultModelPath } from '../../lib/ml/default-model.js';
@@ -201,6 +201,42 @@ describe('lone-flow context: streaming', () => {
         assert.equal(diff.length, expectDiff, `${file} in batches of ${size}: flows suppressed only in streaming`);
         assert.deepEqual(diff, [...Array(expectDiff).keys()], 'only the first batch of the flood');
         assert.ok(suppressedRows(batch).every((i) => stream[i]), 'streaming never keeps what batch mode suppresses');
+      }
+    } finally {
+      await clf.close();
+    }
+  });
+
+  it('applyToColumnsSliced (the classifier node\'s call) equals one streaming call per slice, for flow objects and flow columns', { skip: needShared }, async () => {
+    const clf = await Classifier.open(defaultModelPath(), { worker: false });
+    try {
+      // the nmap SYN scan (1994 flows, mostly flagged single packets from one scanner) and android's two lone alarms
+      for (const [file, size] of [['attack/nfstream_synscan.pcap', 300], ['benign/nfstream_android.pcap', 16]] as const) {
+        const objects = await meterCapture(path.join(pcaps, file), clf.card.profile);
+        const batches: FlowColumns[] = [];
+        const fm = new Flowmeter({ profile: clf.card.profile, onFlows: (b) => batches.push(flowColumnsFromBatch(b, fm.profile)) });
+        for await (const b of new CaptureReader(path.join(pcaps, file))) fm.push(b);
+        fm.close();
+        for (const input of [objects, ...batches] as Array<FlowColumns | Array<Record<string, unknown>>>) {
+          const rows = isFlowColumns(input) ? input.rows : input.length;
+          if (rows === 0) continue;
+          const vSliced = await clf.classifyColumns(input);
+          const vRef = await clf.classifyColumns(input);
+          let pauses = 0;
+          const sliced = await new LoneFlowContext().applyToColumnsSliced(input, vSliced, 'BENIGN', size, async () => { pauses++; });
+          // reference: the same rows as separate streaming batches of `size`
+          const ref = new LoneFlowContext();
+          const mask = new Uint8Array(rows);
+          for (let from = 0; from < rows; from += size) {
+            const to = Math.min(rows, from + size);
+            const cf = isFlowColumns(input) ? contextFlowsFromColumns(input, from, to) : contextFlowsFromObjects(input, from, to);
+            mask.set(ref.judge(cf, vRef.malicious.subarray(from, to)), from);
+          }
+          assert.equal(pauses, rows > size ? Math.ceil(rows / size) - 1 : 0);
+          assert.deepEqual((vSliced as { suppressed?: Uint8Array }).suppressed, mask, file);
+          assert.equal(sliced, suppressedRows(mask).length);
+          if (input === objects) assert.equal(vSliced.detections, file.includes('synscan') ? 1988 : 0, `${file}: flagged after the stage`);
+        }
       }
     } finally {
       await clf.close();
