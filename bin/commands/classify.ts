@@ -7,7 +7,7 @@ import { readCsvFile, csvField } from '../../lib/ml/csv-table.js';
 import { defaultModelPath } from '../../lib/ml/default-model.js';
 import { looksLikeCapture, meterCapture } from '../../lib/ml/capture-flows.js';
 import { isHdf5File, readPandasModelRows } from '../../lib/hdf5/pandas-input.js';
-import { contextFlowsFromObjects, judgeLoneFlows, suppressVerdicts, verdictFlags, type ContextVerdict } from '../../lib/ml/lone-flow-context.js';
+import { suppressLoneVerdicts, type ContextVerdict } from '../../lib/ml/lone-flow-context.js';
 
 const usage = `deepmad classify <flows.csv|capture.pcap[ng]|rows.h5 ...> [--model m.onnx|m.h5] [--card m.card.json] [-o predictions.csv]
   [--threshold T] [--batch 1024] [--attacker IP[,IP…]] [--context on|off] [--quiet]
@@ -20,7 +20,8 @@ that are already preprocessed; the card's columns are taken from it by name.
 
 --context (default on for captures, off for CSV/HDF5 rows): a flagged single-packet flow stays
 malicious only when, within ±60 s of its start, at least 5 other single-packet or flagged flows share
-its source (as source) or its destination (as destination); otherwise it is reported benign with
+its source (as source) or its destination (as destination), or at least 50 other flagged single-packet
+flows (any addresses) start within ±1 s; otherwise it is reported benign with
 suppressed = "single packet, not corroborated" (an -o column when the stage runs). Row files are often random samples
 with no neighbourhood, hence off for them.`;
 
@@ -75,7 +76,7 @@ export const command: Command = {
         }
         // the lone-flow context stage (lib/ml/lone-flow-context.ts), batch mode over the whole input
         if (contextFor(input)) {
-          suppressVerdicts(verdicts, judgeLoneFlows(contextFlowsFromObjects(flows), verdictFlags(verdicts)), clf.card.benignLabels[0] ?? 'BENIGN');
+          suppressLoneVerdicts(flows, verdicts, clf.card.benignLabels[0] ?? 'BENIGN');
         }
         if (outFd !== null) {
           const lines = flows.map((f, i) => [input, ...ID_COLUMNS.map((c) => (f as Record<string, unknown>)[c] ?? ''), verdicts[i].label, verdicts[i].confidence.toFixed(6), verdicts[i].attackProbability.toFixed(6), verdicts[i].malicious ? 1 : 0, ...(suppressedColumn ? [verdicts[i].suppressed ?? ''] : [])].map(csvField).join(','));

@@ -27,7 +27,8 @@ const usage = `deepmad detect <capture.pcap[ng][.gz]|-> [options]
   --min-confidence X    ignore verdicts below X
   --context on|off      lone-flow context stage (default on): a flagged single-packet flow alerts only
                         when ≥ 5 other single-packet or flagged flows within ±60 s share its source or
-                        its destination; judged per flow batch against the past 60 s, so the first
+                        its destination, or ≥ 50 other flagged single-packet flows start within ±1 s;
+                        judged per flow batch against the past 60 s, so the first
                         few flows of a flood may be reported benign before the rest alert
   --json                print the summary as JSON
   --quiet               no summary

@@ -563,6 +563,14 @@ export function suppressVerdicts(verdicts: ContextVerdict[], mask: Uint8Array, b
   return n;
 }
 
+/**
+ * Batch mode over a whole input (a capture or a CSV): judges the flows against each other and turns
+ * the uncorroborated single-packet verdicts benign in place; returns how many.
+ */
+export function suppressLoneVerdicts(flows: ArrayLike<unknown>, verdicts: ContextVerdict[], benignLabel: string, opts: ContextOptions = {}): number {
+  return suppressVerdicts(verdicts, judgeLoneFlows(contextFlowsFromObjects(flows), verdictFlags(verdicts), opts), benignLabel);
+}
+
 /** The columnar twin of suppressVerdicts; also sets `suppressed` (1 per suppressed row) on the columns. */
 export function suppressColumns(v: VerdictColumns & { suppressed?: Uint8Array }, mask: Uint8Array, benignLabel: string): number {
   const b = v.labels.indexOf(benignLabel);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Classifier } from '../classifier.js';
 import { defaultModelPath, packageRoot } from '../default-model.js';
 import { meterCapture } from '../capture-flows.js';
-import { contextFlowsFromObjects, judgeLoneFlows, suppressVerdicts, verdictFlags, DEFAULT_CONTEXT_K } from '../lone-flow-context.js';
+import { suppressLoneVerdicts, DEFAULT_CONTEXT_K } from '../lone-flow-context.js';
 
 /** Attack capture → attacker addresses ('*' = every flow is attack traffic, e.g. spoofed sources). */
 export const KNOWN_ATTACKERS: Record<string, string[]> = {
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
       const attackers = kind === 'attack' ? KNOWN_ATTACKERS[f] : [];
       const isAttack = flows.map((fl) => !!attackers && (attackers.includes('*') || attackers.includes(String(fl['Src IP'])) || attackers.includes(String(fl['Dst IP']))));
       tally(without, kind, attackers, count(v.map((x) => x.malicious), isAttack));
-      if (contextOn) suppressVerdicts(v, judgeLoneFlows(contextFlowsFromObjects(flows), verdictFlags(v), { k }), clf.card.benignLabels[0] ?? 'BENIGN');
+      if (contextOn) suppressLoneVerdicts(flows, v, clf.card.benignLabels[0] ?? 'BENIGN', { k });
       const { att, attHit, other, otherHit } = count(v.map((x) => x.malicious), isAttack);
       tally(with_, kind, attackers, { att, attHit, other, otherHit });
       const labels = new Map<string, number>();
