@@ -12,9 +12,14 @@ import { attachIdent, identOf, type FlowColumns } from '../normalize/flow-column
 import type { VerdictColumns } from './classifier.js';
 import { LARGE_ROWS } from './allocation-sites.js';
 import { SUPPRESSED_SINGLE_PACKET } from './lone-flow-context.js';
+import type { RuleVerdictColumns } from './behaviour-rules.js';
 
-/** Verdict columns after the lone-flow context stage, which may add `suppressed` (1 = turned benign). */
-type Verdicts = VerdictColumns & { suppressed?: Uint8Array };
+/**
+ * Verdict columns after the post-model stages: the lone-flow context stage may add `suppressed`
+ * (1 = turned benign), the behaviour rules `escalated` (rule code, 0 = not escalated), the reasons,
+ * and `classes` (the model's labels) when `labels` gained the rule labels.
+ */
+type Verdicts = RuleVerdictColumns;
 
 /** The verdicts of a ClassifiedColumns batch: row i of each array belongs to row i of the batch. */
 export interface ColumnVerdicts {
@@ -22,6 +27,7 @@ export interface ColumnVerdicts {
   model: string;
   /** the model's class labels, card order (the column order of `probabilities`) */
   classes: string[];
+  /** a class label, or a behaviour rule's label (`Login Brute Force`, `DHCP Flood`) for an escalated row */
   label: string[];
   confidence: Float32Array;
   /** 1 − Σ P(benign labels) */
@@ -32,6 +38,11 @@ export interface ColumnVerdicts {
   probabilities: Float32Array;
   /** 1 = a single-packet alert the lone-flow context stage turned benign; present only when the stage ran */
   suppressed?: Uint8Array;
+  /**
+   * a benign verdict the behaviour rules (lib/ml/behaviour-rules.ts) turned malicious: 1 = Login Brute
+   * Force, 2 = DHCP Flood (RULE_LABELS index + 1), 0 = not escalated; present only when the stage ran
+   */
+  escalated?: Uint8Array;
 }
 
 /** A FlowColumns batch with its verdicts (the classifier node's "columns" output). */
@@ -60,9 +71,13 @@ export async function classifiedObjects(
 ): Promise<{ benign: Obj[]; malicious: Obj[] }> {
   const benign: Obj[] = [];
   const malicious: Obj[] = [];
-  // rare rows (uncorroborated lone alerts) get the key added after the literal: no builder change
+  // rare rows (uncorroborated lone alerts, rule escalations) get the key added after the literal: no builder change
   const sup = v.suppressed;
-  const mark = (out: Obj, i: number): void => { if (sup && sup[i] && !v.malicious[i]) out.suppressed = SUPPRESSED_SINGLE_PACKET; };
+  const esc = v.escalated;
+  const mark = (out: Obj, i: number): void => {
+    if (sup && sup[i] && !v.malicious[i]) out.suppressed = SUPPRESSED_SINGLE_PACKET;
+    else if (esc && esc[i] && v.malicious[i]) out.escalated = v.escalatedReasons?.[i] ?? v.labels[v.label[i]];
+  };
   if (isColumns(flows)) {
     // one object literal per row from a generated builder: no intermediate row object; a large
     // message gets a builder of its own (allocation-sites.ts)
@@ -240,13 +255,16 @@ export async function classifiedColumns(fc: FlowColumns, v: Verdicts, model: str
 /** The batch (rows `pick`, or all rows when null) with its verdicts. */
 function withVerdicts(fc: FlowColumns, v: Verdicts, model: string, pick: Uint32Array | null): ClassifiedColumns {
   const n = pick ? pick.length : v.rows;
-  const C = v.labels.length;
+  // `labels` may have gained the rule labels; the probabilities stay one column per model class
+  const classes = v.classes ?? v.labels;
+  const C = classes.length;
   const verdicts: ColumnVerdicts = {
-    model, classes: v.labels, label: new Array<string>(n), confidence: pick ? new Float32Array(n) : v.confidence,
+    model, classes, label: new Array<string>(n), confidence: pick ? new Float32Array(n) : v.confidence,
     attackProbability: pick ? new Float64Array(n) : v.attackProbability, malicious: pick ? new Uint8Array(n) : v.malicious,
     probabilities: pick ? new Float32Array(n * C) : v.probabilities,
   };
   if (v.suppressed) verdicts.suppressed = pick ? Uint8Array.from(pick, (i) => v.suppressed![i]) : v.suppressed;
+  if (v.escalated) verdicts.escalated = pick ? Uint8Array.from(pick, (i) => v.escalated![i]) : v.escalated;
   for (let k = 0; k < n; k++) {
     const i = pick ? pick[k] : k;
     verdicts.label[k] = v.labels[v.label[i]];

@@ -2,11 +2,12 @@
  * Per-capture detection table for README: every capture in ../shared/data/pcaps/{attack,benign}
  * metered with our flow meter and classified with a model. For attack captures whose attacker is
  * known (MANIFEST descriptions, confirmed by the flows), the attacker's flows give the detection
- * rate and all other flows the false-alarm rate. The table is with the lone-flow context stage
- * (lib/ml/lone-flow-context.ts, as `deepmad classify <capture>` runs it); the summary is printed with
- * and without it. Usage:
+ * rate and all other flows the false-alarm rate. The table is with the post-model stages as
+ * `deepmad classify <capture>` runs them: the lone-flow context stage (lib/ml/lone-flow-context.ts),
+ * then the behaviour rules (lib/ml/behaviour-rules.ts); the summary is printed with both, with the
+ * context stage only, and with neither. Usage:
  *
- *   node dist/lib/ml/traffic/capture-eval.js [model.onnx] [--threshold T] [--context-k K] [--context off]
+ *   node dist/lib/ml/traffic/capture-eval.js [model.onnx] [--threshold T] [--context-k K] [--context off] [--rules off]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { Classifier } from '../classifier.js';
 import { defaultModelPath, packageRoot } from '../default-model.js';
 import { meterCapture } from '../capture-flows.js';
 import { suppressLoneVerdicts, DEFAULT_CONTEXT_K } from '../lone-flow-context.js';
+import { escalateByRules } from '../behaviour-rules.js';
 
 /** Attack capture → attacker addresses ('*' = every flow is attack traffic, e.g. spoofed sources). */
 export const KNOWN_ATTACKERS: Record<string, string[]> = {
@@ -39,16 +41,17 @@ const isCapture = (f: string): boolean => /\.(pcap|pcapng|cap)$/.test(f);
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const valueAt = (name: string): number => args.indexOf(name);
-  const ti = valueAt('--threshold'), ki = valueAt('--context-k'), ci = valueAt('--context');
+  const ti = valueAt('--threshold'), ki = valueAt('--context-k'), ci = valueAt('--context'), ri = valueAt('--rules');
   const threshold = ti >= 0 ? Number(args[ti + 1]) : undefined;
   const k = ki >= 0 ? Number(args[ki + 1]) : DEFAULT_CONTEXT_K;
   const contextOn = ci < 0 || args[ci + 1] !== 'off';
-  const valueIdx = new Set([ti, ki, ci].filter((i) => i >= 0).map((i) => i + 1));
+  const rulesOn = ri < 0 || args[ri + 1] !== 'off';
+  const valueIdx = new Set([ti, ki, ci, ri].filter((i) => i >= 0).map((i) => i + 1));
   const model = args.find((a, i) => !a.startsWith('--') && !valueIdx.has(i)) ?? defaultModelPath();
   const pcaps = path.resolve(packageRoot(), '..', 'shared', 'data', 'pcaps');
   const clf = await Classifier.open(model, { worker: false, threshold });
-  const lines = [`model ${path.basename(model)}, threshold ${clf.threshold}, lone-flow context ${contextOn ? `on (K = ${k}, W = 60 s)` : 'off'}`, '', '| capture | flows | attacker flows flagged | other flows flagged | top labels |', '|---|---|---|---|---|'];
-  const with_ = zeroTotals(), without = zeroTotals();
+  const lines = [`model ${path.basename(model)}, threshold ${clf.threshold}, lone-flow context ${contextOn ? `on (K = ${k}, W = 60 s)` : 'off'}, behaviour rules ${rulesOn ? 'on' : 'off'}`, '', '| capture | flows | attacker flows flagged | other flows flagged | top labels |', '|---|---|---|---|---|'];
+  const withBoth = zeroTotals(), with_ = zeroTotals(), without = zeroTotals();
   for (const kind of ['attack', 'benign']) {
     for (const f of fs.readdirSync(path.join(pcaps, kind)).filter(isCapture).sort()) {
       const flows = await meterCapture(path.join(pcaps, kind, f), clf.card.profile);
@@ -57,8 +60,10 @@ async function main(): Promise<void> {
       const isAttack = flows.map((fl) => !!attackers && (attackers.includes('*') || attackers.includes(String(fl['Src IP'])) || attackers.includes(String(fl['Dst IP']))));
       tally(without, kind, attackers, count(v.map((x) => x.malicious), isAttack));
       if (contextOn) suppressLoneVerdicts(flows, v, clf.card.benignLabels[0] ?? 'BENIGN', { k });
+      tally(with_, kind, attackers, count(v.map((x) => x.malicious), isAttack));
+      if (rulesOn) escalateByRules(flows, v);
       const { att, attHit, other, otherHit } = count(v.map((x) => x.malicious), isAttack);
-      tally(with_, kind, attackers, { att, attHit, other, otherHit });
+      tally(withBoth, kind, attackers, { att, attHit, other, otherHit });
       const labels = new Map<string, number>();
       for (const x of v) if (x.malicious) labels.set(x.label, (labels.get(x.label) ?? 0) + 1);
       const top = [...labels].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([l, n]) => `${l} ${n}`).join(', ') || '—';
@@ -69,8 +74,9 @@ async function main(): Promise<void> {
   }
   await clf.close();
   lines.push('');
-  if (contextOn) lines.push(`with the context stage (K = ${k}): ${summary(with_)}`);
-  lines.push(`without it: ${summary(without)}`);
+  if (rulesOn) lines.push(`with the context stage${contextOn ? '' : ' off'} and the behaviour rules: ${summary(withBoth)}`);
+  if (contextOn) lines.push(`with the context stage (K = ${k})${rulesOn ? ' only' : ''}: ${summary(with_)}`);
+  lines.push(`without either: ${summary(without)}`);
   console.log(lines.join('\n'));
 }
 
