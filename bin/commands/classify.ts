@@ -7,10 +7,11 @@ import { readCsvFile, csvField } from '../../lib/ml/csv-table.js';
 import { defaultModelPath } from '../../lib/ml/default-model.js';
 import { looksLikeCapture, meterCapture } from '../../lib/ml/capture-flows.js';
 import { isHdf5File, readPandasModelRows } from '../../lib/hdf5/pandas-input.js';
-import { suppressLoneVerdicts, type ContextVerdict } from '../../lib/ml/lone-flow-context.js';
+import { suppressLoneVerdicts } from '../../lib/ml/lone-flow-context.js';
+import { escalateByRules, type RuleVerdict } from '../../lib/ml/behaviour-rules.js';
 
 const usage = `deepmad classify <flows.csv|capture.pcap[ng]|rows.h5 ...> [--model m.onnx|m.h5] [--card m.card.json] [-o predictions.csv]
-  [--threshold T] [--batch 1024] [--attacker IP[,IP…]] [--context on|off] [--quiet]
+  [--threshold T] [--batch 1024] [--attacker IP[,IP…]] [--context on|off] [--rules on|off] [--quiet]
 
 Without --model the packaged default model (models/deepmad-default.onnx) is used. A capture is
 run through the flow meter with the model card's profile first. Prints a summary per input (flows,
@@ -23,7 +24,15 @@ malicious only when, within ±60 s of its start, at least 5 other single-packet 
 its source (as source) or its destination (as destination), or at least 50 other flagged single-packet
 flows (any addresses) start within ±1 s; otherwise it is reported benign with
 suppressed = "single packet, not corroborated" (an -o column when the stage runs). Row files are often random samples
-with no neighbourhood, hence off for them.`;
+with no neighbourhood, hence off for them.
+
+--rules (default on for captures, off for CSV/HDF5 rows; runs after --context): behaviour rules that only
+turn benign verdicts malicious. Login Brute Force: ≥ 5 TCP flows with client payload and a server answer
+to one login port (21 ftp, 22 ssh, 23 telnet, 3389 rdp, 5900 vnc) from one source within 60 s (as the
+ET rule "ET SCAN Potential SSH Scan", sid 2001976). DHCP Flood: ≥ 16 UDP flows to port 67 within 1 s,
+network-wide (over DHCP snooping's default 15 packets/s). Every flow of such a window is escalated;
+confidence is 1, the model's attack probability is kept. An explicit --rules on adds an -o column
+"escalated" with the reason (e.g. 5+ ssh sessions from 192.168.56.1 within 60 s).`;
 
 const ID_COLUMNS = ['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp'];
 
@@ -31,7 +40,7 @@ export const command: Command = {
   summary: 'classify flows (CSV) or a capture with a model and its card',
   usage,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['model', 'card', 'out', 'threshold', 'batch', 'attacker', 'context'], flags: ['quiet'], aliases: { '-o': 'out', '-m': 'model' } });
+    const a = parseArgs(argv, { values: ['model', 'card', 'out', 'threshold', 'batch', 'attacker', 'context', 'rules'], flags: ['quiet'], aliases: { '-o': 'out', '-m': 'model' } });
     if (a.positionals.length === 0) {
       console.error(`usage: ${usage}`);
       return 2;
@@ -46,6 +55,11 @@ export const command: Command = {
       console.error(`deepmad classify: --context must be on or off, got "${context}"`);
       return 2;
     }
+    const rules = one(a, 'rules');
+    if (rules !== undefined && rules !== 'on' && rules !== 'off') {
+      console.error(`deepmad classify: --rules must be on or off, got "${rules}"`);
+      return 2;
+    }
     const modelPath = one(a, 'model') ?? defaultModelPath();
     const clf = await Classifier.open(modelPath, {
       card: one(a, 'card'), worker: false, batchSize: num(a, 'batch', 1024, 1),
@@ -57,13 +71,16 @@ export const command: Command = {
       // the stage's column only when it may run (row-file predictions keep their old layout)
       const contextFor = (input: string): boolean => context === 'on' || (context === undefined && !isHdf5File(input) && looksLikeCapture(input));
       const suppressedColumn = a.positionals.some(contextFor);
+      const rulesFor = (input: string): boolean => rules === 'on' || (rules === undefined && !isHdf5File(input) && looksLikeCapture(input));
+      // the reasons' column only when asked for by name (the default -o layout stays as it was)
+      const escalatedColumn = rules === 'on';
       if (one(a, 'out')) {
         outFd = fs.openSync(one(a, 'out')!, 'w');
-        fs.writeSync(outFd, `source,${ID_COLUMNS.map(csvField).join(',')},label,confidence,attack_probability,malicious${suppressedColumn ? ',suppressed' : ''}\n`);
+        fs.writeSync(outFd, `source,${ID_COLUMNS.map(csvField).join(',')},label,confidence,attack_probability,malicious${suppressedColumn ? ',suppressed' : ''}${escalatedColumn ? ',escalated' : ''}\n`);
       }
       for (const input of a.positionals) {
         let flows: Array<Record<string, unknown>>;
-        let verdicts: ContextVerdict[];
+        let verdicts: RuleVerdict[];
         if (isHdf5File(input)) {
           // a pandas table (the prototype's normed_data.h5, or hdf5 out's pandas layout): rows are already preprocessed
           const t = await readPandasModelRows(input, clf.columns);
@@ -78,8 +95,10 @@ export const command: Command = {
         if (contextFor(input)) {
           suppressLoneVerdicts(flows, verdicts, clf.card.benignLabels[0] ?? 'BENIGN');
         }
+        // then the behaviour rules (lib/ml/behaviour-rules.ts), batch mode: they only escalate benign verdicts
+        if (rulesFor(input)) escalateByRules(flows, verdicts);
         if (outFd !== null) {
-          const lines = flows.map((f, i) => [input, ...ID_COLUMNS.map((c) => (f as Record<string, unknown>)[c] ?? ''), verdicts[i].label, verdicts[i].confidence.toFixed(6), verdicts[i].attackProbability.toFixed(6), verdicts[i].malicious ? 1 : 0, ...(suppressedColumn ? [verdicts[i].suppressed ?? ''] : [])].map(csvField).join(','));
+          const lines = flows.map((f, i) => [input, ...ID_COLUMNS.map((c) => (f as Record<string, unknown>)[c] ?? ''), verdicts[i].label, verdicts[i].confidence.toFixed(6), verdicts[i].attackProbability.toFixed(6), verdicts[i].malicious ? 1 : 0, ...(suppressedColumn ? [verdicts[i].suppressed ?? ''] : []), ...(escalatedColumn ? [verdicts[i].escalated ?? ''] : [])].map(csvField).join(','));
           if (lines.length) fs.writeSync(outFd, `${lines.join('\n')}\n`);
         }
         if (!a.flags.has('quiet')) console.log(summarize(input, flows, verdicts, list(a, 'attacker')));
@@ -101,9 +120,13 @@ function readCsvObjects(file: string): Array<Record<string, unknown>> {
   });
 }
 
-function summarize(input: string, flows: Array<Record<string, unknown>>, v: ContextVerdict[], attackers: string[] = []): string {
+function summarize(input: string, flows: Array<Record<string, unknown>>, v: RuleVerdict[], attackers: string[] = []): string {
   const flagged = v.filter((x) => x.malicious).length;
   const suppressed = v.filter((x) => x.suppressed).length;
+  const reasons = new Map<string, number>();
+  for (const x of v) if (x.escalated) reasons.set(x.escalated, (reasons.get(x.escalated) ?? 0) + 1);
+  const escalated = [...reasons.values()].reduce((s, n) => s + n, 0);
+  const why = [...reasons].sort((x, y) => y[1] - x[1]).slice(0, 3).map(([r]) => r).join('; ');
   const byLabel = new Map<string, number>();
   const bySrc = new Map<string, number>();
   v.forEach((x, i) => {
@@ -125,5 +148,5 @@ function summarize(input: string, flows: Array<Record<string, unknown>>, v: Cont
     });
     rates = `; attacker flows flagged ${attFlagged}/${att}, other flows flagged ${otherFlagged}/${other}`;
   }
-  return `${input}: ${flows.length} flows, ${flagged} flagged (${pct}%)${suppressed ? `, ${suppressed} single-packet alarm(s) not corroborated` : ''}${labels ? ` — ${labels}` : ''}${srcs ? `; flagged sources: ${srcs}` : ''}${rates}`;
+  return `${input}: ${flows.length} flows, ${flagged} flagged (${pct}%)${suppressed ? `, ${suppressed} single-packet alarm(s) not corroborated` : ''}${escalated ? `, ${escalated} escalated by behaviour rules (${why}${reasons.size > 3 ? '; …' : ''})` : ''}${labels ? ` — ${labels}` : ''}${srcs ? `; flagged sources: ${srcs}` : ''}${rates}`;
 }

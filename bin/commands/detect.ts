@@ -9,7 +9,7 @@ import type { Command } from '../deepmad.js';
 import { parseArgs, one, num, list } from '../../lib/ml/cli-args.js';
 import { AlertEngine, EveAlert, JsonlLog, MqttPublisher, SEVERITY_NAMES, TopK, alertMessage, haDiscoveryMessages, haStateMessages } from '../../lib/alerts/index.js';
 import type { PacketBatch } from '../../lib/capture/packet-batch.js';
-import type { ContextVerdict } from '../../lib/ml/lone-flow-context.js';
+import type { RuleVerdict } from '../../lib/ml/behaviour-rules.js';
 
 const usage = `deepmad detect <capture.pcap[ng][.gz]|-> [options]
        deepmad detect --live <interface> [--filter "<bpf>"] [options]
@@ -30,6 +30,12 @@ const usage = `deepmad detect <capture.pcap[ng][.gz]|-> [options]
                         its destination, or ≥ 50 other flagged single-packet flows start within ±1 s;
                         judged per flow batch against the past 60 s, so the first
                         few flows of a flood may be reported benign before the rest alert
+  --rules on|off        behaviour rules after the context stage (default on), which only escalate:
+                        Login Brute Force when ≥ 5 answered TCP sessions with payload to one login
+                        port (21, 22, 23, 3389, 5900) come from one source within 60 s (ET sid
+                        2001976); DHCP Flood when ≥ 16 UDP flows to port 67 start within 1 s. Judged
+                        per flow batch against the recent past, so flows of earlier batches stay as
+                        they were: the flow completing the count and later ones in its window alert
   --json                print the summary as JSON
   --quiet               no summary
 
@@ -44,6 +50,8 @@ export interface DetectSummary {
   alertRecords: number;
   /** flagged single-packet flows the context stage reported benign (present when > 0) */
   suppressedSinglePacket?: number;
+  /** benign verdicts the behaviour rules turned malicious (present when > 0) */
+  escalatedByRules?: number;
   byClass: Record<string, number>;
   bySeverity: { high: number; medium: number; low: number };
   topSources: Array<{ ip: string; flows: number }>;
@@ -57,7 +65,7 @@ export const command: Command = {
   usage,
   async run(argv) {
     const a = parseArgs(argv, {
-      values: ['model', 'card', 'threshold', 'alerts', 'max-mb', 'keep', 'mqtt', 'mqtt-prefix', 'window', 'allowlist', 'severity', 'min-confidence', 'live', 'filter', 'batch', 'context'],
+      values: ['model', 'card', 'threshold', 'alerts', 'max-mb', 'keep', 'mqtt', 'mqtt-prefix', 'window', 'allowlist', 'severity', 'min-confidence', 'live', 'filter', 'batch', 'context', 'rules'],
       flags: ['json', 'quiet', 'ha'],
       aliases: { '-m': 'model', '-i': 'live' },
     });
@@ -74,6 +82,8 @@ export const command: Command = {
     }
     const contextArg = one(a, 'context', 'on');
     if (contextArg !== 'on' && contextArg !== 'off') throw new Error(`--context must be on or off, got "${contextArg}"`);
+    const rulesArg = one(a, 'rules', 'on');
+    if (rulesArg !== 'on' && rulesArg !== 'off') throw new Error(`--rules must be on or off, got "${rulesArg}"`);
     const input = a.positionals[0];
     if (input !== undefined && input !== '-' && !fs.existsSync(input)) throw new Error(`no such capture file: ${input}`);
 
@@ -81,6 +91,7 @@ export const command: Command = {
     const { defaultModelPath } = await import('../../lib/ml/default-model.js');
     const { Flowmeter } = await import('../../lib/flow/flowmeter.js');
     const { LoneFlowContext } = await import('../../lib/ml/lone-flow-context.js');
+    const { BehaviourRules } = await import('../../lib/ml/behaviour-rules.js');
     const modelPath = one(a, 'model') ?? defaultModelPath();
     if (!fs.existsSync(modelPath)) throw new Error(`model ${modelPath} not found${one(a, 'model') ? '' : ' (the default model is not installed; pass --model)'}`);
     const clf = await Classifier.open(modelPath, {
@@ -89,6 +100,8 @@ export const command: Command = {
     });
     // streaming: each flow batch is judged against the past 60 s of corroborating flows
     const context = contextArg === 'on' ? new LoneFlowContext() : undefined;
+    // then the behaviour rules, streaming: a batch against the remembered recent past
+    const rules = rulesArg === 'on' ? new BehaviourRules() : undefined;
     const benignLabel = clf.card.benignLabels[0] ?? 'BENIGN';
     const engine = new AlertEngine({
       classes: { severities },
@@ -137,13 +150,14 @@ export const command: Command = {
           const flows = meter.toObjects(b);
           queued += flows.length;
           chain = chain.then(async () => {
-            const verdicts: ContextVerdict[] = await clf.classify(flows);
+            const verdicts: RuleVerdict[] = await clf.classify(flows);
             context?.applyToVerdicts(flows, verdicts, benignLabel);
+            rules?.applyToVerdicts(flows, verdicts);
             const classified = flows.map((f, i) => {
               const v = verdicts[i];
               if (v.malicious) { maliciousFlows++; sources.add(String(f['Src IP'] ?? f['Source IP'] ?? f.src_ip ?? '?')); }
               const out = { ...f, label: v.label, confidence: v.confidence, probabilities: v.probabilities, malicious: v.malicious, model: clf.name };
-              return v.suppressed ? { ...out, suppressed: v.suppressed } : out;
+              return v.suppressed ? { ...out, suppressed: v.suppressed } : v.escalated ? { ...out, escalated: v.escalated } : out;
             });
             flowsSeen += flows.length;
             queued -= flows.length;
@@ -200,6 +214,7 @@ export const command: Command = {
         maliciousFlows,
         alertRecords: engine.stats.records,
         ...(context?.stats.suppressed ? { suppressedSinglePacket: context.stats.suppressed } : {}),
+        ...(rules?.escalated ? { escalatedByRules: rules.escalated } : {}),
         byClass: Object.fromEntries(Object.entries(engine.stats.byClass).sort((x, y) => y[1] - x[1])),
         bySeverity,
         topSources: sources.top(10).map(({ key, count }) => ({ ip: key, flows: count })),
@@ -224,6 +239,7 @@ export function formatSummary(s: DetectSummary): string {
     `alerts: ${s.alertRecords} records — high ${s.bySeverity.high}, medium ${s.bySeverity.medium}, low ${s.bySeverity.low} flows`,
   ];
   if (s.suppressedSinglePacket) lines.push(`context: ${s.suppressedSinglePacket} flagged single-packet flow(s) not corroborated, reported benign`);
+  if (s.escalatedByRules) lines.push(`rules: ${s.escalatedByRules} benign verdict(s) escalated by behaviour rules (repeated logins, DHCP flood)`);
   const classes = Object.entries(s.byClass);
   if (classes.length) lines.push(`by class: ${classes.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (s.topSources.length) lines.push(`top sources: ${s.topSources.map((t) => `${t.ip} (${t.flows})`).join(', ')}`);
