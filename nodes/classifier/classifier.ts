@@ -9,6 +9,7 @@ import type { Classifier, ClassifierInput, VerdictColumns } from '../../lib/ml/c
 import { classifiedColumns, classifiedObjects } from '../../lib/ml/classified-output.js';
 import { isFlowColumns, type FlowColumns } from '../../lib/normalize/flow-columns.js';
 import { LoneFlowContext } from '../../lib/ml/lone-flow-context.js';
+import { BehaviourRules } from '../../lib/ml/behaviour-rules.js';
 import type { Msg, Send, Done, RedNode, NodeAPI } from '../node-red-api.js';
 
 
@@ -23,6 +24,8 @@ interface ClassifierConfig {
   output?: string;
   /** the lone-flow context stage (lib/ml/lone-flow-context.ts); on unless false (flows saved before it existed get it) */
   context?: boolean;
+  /** the behaviour rules (lib/ml/behaviour-rules.ts), after the context stage; on unless false (flows saved before it existed get it) */
+  rules?: boolean;
 }
 
 const num = (v: unknown, dflt: number): number => {
@@ -43,6 +46,8 @@ const SLICE_ROWS = 256;
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 /** rows per lone-flow context pass (~1 µs a flow: a couple of ms between yields) */
 const CONTEXT_SLICE_ROWS = 2048;
+/** rows per behaviour-rules pass (reads a few fields per flow, like the context stage) */
+const RULES_SLICE_ROWS = 2048;
 
 const IDENTITY: Array<[string, string]> = [['flowId', 'Flow ID'], ['srcIp', 'Src IP'], ['srcPort', 'Src Port'], ['dstIp', 'Dst IP'], ['dstPort', 'Dst Port'], ['protocol', 'Protocol'], ['timestamp', 'Timestamp']];
 
@@ -67,6 +72,9 @@ export = function register(RED: NodeAPI) {
     // one streaming context per node: successive messages are successive batches of one traffic record
     const context = config.context !== false ? new LoneFlowContext() : null;
     let suppressedTotal = 0;
+    // the behaviour rules, streaming as well (they only escalate benign verdicts)
+    const rules = config.rules !== false ? new BehaviourRules() : null;
+    let escalatedTotal = 0;
     const resolveModel = (p: string): string => (path.isAbsolute(p) ? p : path.resolve(RED.settings?.userDir ?? process.cwd(), p));
 
     node.status({ fill: 'yellow', shape: 'ring', text: 'loading model' });
@@ -108,7 +116,8 @@ export = function register(RED: NodeAPI) {
       if (!force && now - lastStatus < 500) return;
       lastStatus = now;
       const quiet = suppressedTotal > 0 ? ` · ${suppressedTotal} lone alerts uncorroborated` : '';
-      node.status({ fill: 'green', shape: 'dot', text: `${Math.round(rate)} flows/s · ${detections} detections / ${flowsSeen} flows${quiet}` });
+      const raised = escalatedTotal > 0 ? ` · ${escalatedTotal} escalated by rules` : '';
+      node.status({ fill: 'green', shape: 'dot', text: `${Math.round(rate)} flows/s · ${detections} detections / ${flowsSeen} flows${quiet}${raised}` });
     };
 
     /** A message's rows: what the classifier reads, and what the verdicts are added to (one per row). */
@@ -191,6 +200,9 @@ export = function register(RED: NodeAPI) {
       // keeps v.detections equal to the malicious count and marks them in v.suppressed).
       const benignLabel = c.card.benignLabels[0];
       if (context && benignLabel !== undefined && v.labels.includes(benignLabel)) suppressedTotal += await context.applyToColumnsSliced(rows.objects, v, benignLabel, CONTEXT_SLICE_ROWS, yieldToLoop);
+      // then the behaviour rules: benign verdicts of repeated logins or a DHCP flood turn malicious
+      // (rule label, v.escalated; v.labels gains the rule labels, v.detections counts them)
+      if (rules) escalatedTotal += await rules.applyToColumnsSliced(rows.objects, v, RULES_SLICE_ROWS, yieldToLoop);
       const out = await buildOutputs(rows, v, c);
       flowsSeen += v.rows;
       windowFlows += v.rows;

@@ -251,6 +251,71 @@ describe('deepmad-classifier', () => {
     assert.deepEqual(badRows.map((f) => [f['Flow ID'], f.label]).sort(), [[lone[0], 'SYN Flood'], [lone[1], 'UDP Flood']]);
   });
 
+  /** sshguess's 11 SSH sessions (model P(attack) 0.17–0.72, under the default threshold) in messages of `sizes` flows, through the shipped default model. */
+  const runSshGuess = async (sizes: number[], rules?: boolean, output?: string): Promise<{ benign: Flow[]; bad: Flow[]; status: string }> => {
+    await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', ...(rules === undefined ? {} : { rules }), ...(output ? { output } : {}), wires: [['benign'], ['bad']] }, helperNode('benign'), helperNode('bad')]);
+    const status = recordStatus(h.getNode('c1'));
+    const bad: Flow[] = [];
+    h.getNode('bad').on('input', (m: Flow) => { if (m.topic !== 'deepmad/eof') bad.push(m); });
+    const benign = collect(h.getNode('benign'), (m) => m.topic === 'deepmad/eof');
+    const { flowColumnsFromObjects } = await import('../../lib/normalize/flow-columns.js');
+    let at = 0;
+    for (const n of sizes) {
+      const part = own(sshFlows.slice(at, at + n));
+      h.getNode('c1').receive({ topic: 'deepmad/flows', payload: output === 'columns' ? flowColumnsFromObjects(part, 'improved') : part });
+      at += n;
+    }
+    h.getNode('c1').receive({ topic: 'deepmad/eof' });
+    const benignMsgs = (await benign).filter((m) => m.topic !== 'deepmad/eof');
+    const last = status.history.map((s) => s.text ?? '').filter((t) => t.includes('flows/s')).pop() ?? '';
+    return { benign: benignMsgs, bad, status: last };
+  };
+  const SSH_REASON = '5+ ssh sessions from 192.168.56.1 within 60 s';
+
+  it('behaviour rules (on when not configured): sshguess in one message reaches output 2, every flow Login Brute Force with escalated', async () => {
+    const { benign, bad, status } = await runSshGuess([11]);
+    assert.deepEqual(benign, []);
+    assert.equal(bad.length, 1);
+    assert.equal(bad[0].detections, 11);
+    const rows = bad[0].payload as Flow[];
+    assert.deepEqual(rows.map((f) => f['Src Port']), sshFlows.map((f) => f['Src Port']));
+    assert.ok(rows.every((f) => f.label === 'Login Brute Force' && f.escalated === SSH_REASON && f.confidence === 1 && f.suppressed === undefined));
+    // the model's probabilities are kept: every flow was under the threshold
+    assert.ok(rows.every((f) => 1 - f.probabilities.BENIGN < 0.775));
+    assert.match(status, /· 11 detections \/ 11 flows · 11 escalated by rules$/);
+  });
+
+  it('behaviour rules stream across messages: flows sent before the count was reached stay benign (4 + 4 + 3 flows: 7 escalated)', async () => {
+    const { benign, bad } = await runSshGuess([4, 4, 3]);
+    assert.deepEqual(benign.map((m) => m.payload.length), [4]);
+    assert.ok(benign[0].payload.every((f: Flow) => f.label === 'BENIGN' && f.escalated === undefined));
+    assert.deepEqual(bad.map((m) => m.detections), [4, 3]);
+    assert.deepEqual(bad.flatMap((m) => m.payload.map((f: Flow) => f['Src Port'])), sshFlows.slice(4).map((f) => f['Src Port']));
+    assert.ok(bad.every((m) => m.payload.every((f: Flow) => f.label === 'Login Brute Force' && f.escalated === SSH_REASON)));
+  });
+
+  it('behaviour rules off: sshguess stays on output 1, nothing escalated', async () => {
+    const { benign, bad, status } = await runSshGuess([11], false);
+    assert.deepEqual(bad, []);
+    assert.equal(benign[0].payload.length, 11);
+    assert.ok(benign[0].payload.every((f: Flow) => f.label === 'BENIGN' && f.escalated === undefined));
+    assert.match(status, /· 0 detections \/ 11 flows$/);
+  });
+
+  it('behaviour rules with Output columns: verdicts.escalated and the rule label; classes stay the model\'s', async () => {
+    const { benign, bad } = await runSshGuess([11], undefined, 'columns');
+    assert.deepEqual(benign, []);
+    const v = bad[0].payload.verdicts;
+    assert.equal(bad[0].payload.rows, 11);
+    assert.deepEqual(v.label, Array(11).fill('Login Brute Force'));
+    assert.deepEqual(Array.from(v.escalated), Array(11).fill(1));
+    assert.deepEqual(Array.from(v.malicious), Array(11).fill(1));
+    assert.deepEqual(Array.from(v.confidence), Array(11).fill(1));
+    assert.equal(v.classes.length, 19);
+    assert.ok(!v.classes.includes('Login Brute Force'));
+    assert.equal(v.probabilities.length, 11 * 19);
+  });
+
   it('fails at deploy, naming the columns, when the card needs columns the profile does not produce', async () => {
     const card = JSON.parse(fs.readFileSync(`${modelPath}.card.json`, 'utf8'));
     card.columnAliases = { 'Flow Duration': 'Flow Lifetime Seconds' };
