@@ -156,10 +156,15 @@ export function behaviourFlowsFromObjects(flows: ArrayLike<unknown>, from = 0, t
   const n = Math.max(0, to - from);
   const out: BehaviourFlows = { rows: n, time: new Float64Array(n), kind: new Uint8Array(n), src: new Array<HostKey>(n) };
   if (n === 0) return out;
-  // names picked once, from the first flow with an address (a batch comes from one profile)
-  let f0: Record<string, unknown> = {};
-  for (let i = 0; i < flows.length; i++) { const f = flows[i]; if (isObj(f) && pick(f, SRC_NAMES) !== undefined) { f0 = f; break; } }
-  const read = readerFor([pick(f0, PROTO_NAMES), pick(f0, DPORT_NAMES), pick(f0, FWD_LEN_NAMES), pick(f0, BWD_NAMES), pick(f0, SRC_NAMES), pick(f0, TIME_NAMES)]);
+  // each name picked once, from the first of the leading flows that has it (a batch comes from one profile)
+  const sets = [PROTO_NAMES, DPORT_NAMES, FWD_LEN_NAMES, BWD_NAMES, SRC_NAMES, TIME_NAMES];
+  const names: Array<string | undefined> = sets.map(() => undefined);
+  for (let i = from, found = 0; i < Math.min(to, from + 64) && found < sets.length; i++) {
+    const f = flows[i];
+    if (!isObj(f)) continue;
+    for (let k = 0; k < sets.length; k++) if (names[k] === undefined && (names[k] = pick(f, sets[k])) !== undefined) found++;
+  }
+  const read = readerFor(names);
   const src = out.src as HostKey[];
   const cell: unknown[] = [0, 0, 0, 0, '', ''];
   for (let i = 0; i < n; i++) {
