@@ -3,13 +3,13 @@ import path from 'node:path';
 import type { Command } from '../deepmad.js';
 import { parseArgs, one, num, list } from '../../lib/ml/cli-args.js';
 import { concatDatasets, loadCsvDataset, type Dataset } from '../../lib/ml/dataset.js';
-import { trainModel, writeModel } from '../../lib/ml/train.js';
+import { trainModel, writeModel, DEFAULT_THRESHOLD_BOOTSTRAP } from '../../lib/ml/train.js';
 import type { Preprocessing } from '../../lib/ml/card.js';
 import { expandDataFiles } from '../util/data-files.js';
 
 const usage = `deepmad train --data <csv|h5|dir ...> [--label-column Label] [--benign BENIGN[,…]] [--profile improved] -o model.onnx
   [--trees 100] [--max-depth 40] [--max-features N] [--min-samples-leaf 1] [--seed 1] [--folds 5]
-  [--threshold 0.5|auto] [--max-benign-flagged 0.001] [--inner-folds 3] [--threshold-source <folder>,…]
+  [--threshold 0.5|auto] [--max-benign-flagged 0.001] [--inner-folds 3] [--threshold-source <folder>,…] [--threshold-bootstrap 100]
   [--boost] [--boost-iterations 300] [--boost-learning-rate 0.1] [--boost-leaves 31] [--boost-min-samples-leaf 5] [--boost-l2 0]
   [--exclude col,…] [--columns col,…] [--class-weight balanced] [--name NAME] [--detector|--flat]
   [--source-weight <folder>=<w>,…] [--note "provenance text for the card"]
@@ -19,7 +19,9 @@ recall, F1, confusion matrix, macro-F1, attack-vs-benign F1), and writes model.o
 model.onnx.report.txt and model.onnx.report.json. --threshold auto picks the decision threshold with
 the best attack-vs-benign F1 among those flagging at most --max-benign-flagged of the benign rows, by
 nested CV (each outer fold's threshold from an inner --inner-folds CV on its training rows, so the report is
-an honest estimate; the final threshold from the outer held-out predictions). With several data sources
+an honest estimate; the final threshold from the outer held-out predictions). Each choice is averaged
+over --threshold-bootstrap resamples of the predictions (0 = one choice): the budget makes the single
+choice hinge on the two or three highest-scoring benign rows. With several data sources
 the budget holds in each of them; --threshold-source limits the choice to those sources' rows. Identifier columns (Flow ID, IPs, source port,
 timestamp) are never used as features. A directory means every *.csv / *.h5 in it.
 With one benign label (the usual case) two forests are trained into one ONNX graph: a benign-vs-attack
@@ -33,7 +35,7 @@ export const command: Command = {
   usage,
   async run(argv) {
     const a = parseArgs(argv, {
-      values: ['note', 'source-weight', 'data', 'label-column', 'benign', 'profile', 'out', 'trees', 'max-depth', 'max-features', 'min-samples-leaf', 'max-benign-flagged', 'seed', 'folds', 'threshold', 'exclude', 'columns', 'class-weight', 'name', 'inner-folds', 'threshold-source', 'boost-iterations', 'boost-learning-rate', 'boost-leaves', 'boost-min-samples-leaf', 'boost-l2'],
+      values: ['note', 'source-weight', 'data', 'label-column', 'benign', 'profile', 'out', 'trees', 'max-depth', 'max-features', 'min-samples-leaf', 'max-benign-flagged', 'seed', 'folds', 'threshold', 'exclude', 'columns', 'class-weight', 'name', 'inner-folds', 'threshold-source', 'threshold-bootstrap', 'boost-iterations', 'boost-learning-rate', 'boost-leaves', 'boost-min-samples-leaf', 'boost-l2'],
       flags: ['detector', 'flat', 'boost'],
       aliases: { '-o': 'out' },
     });
@@ -76,6 +78,7 @@ export const command: Command = {
       threshold: one(a, 'threshold') === 'auto' ? 'auto' : num(a, 'threshold', 0.5, 0),
       maxBenignFlagged: num(a, 'max-benign-flagged', 0.001, 0),
       innerFolds: num(a, 'inner-folds', 3, 2),
+      thresholdBootstrap: num(a, 'threshold-bootstrap', DEFAULT_THRESHOLD_BOOTSTRAP, 0),
       thresholdSources: list(a, 'threshold-source'),
       boosting: a.flags.has('boost') || [...a.values.keys()].some((k) => k.startsWith('boost-')) ? {
         iterations: num(a, 'boost-iterations', 300, 1), learningRate: num(a, 'boost-learning-rate', 0.1, 1e-6),

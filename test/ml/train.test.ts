@@ -11,7 +11,7 @@ import { Random } from '../../lib/ml/random.js';
 import { trainForest, predictProba, defaultForestOptions } from '../../lib/ml/forest.js';
 import { trainBoosting, predictBoosted, defaultBoostingOptions } from '../../lib/ml/boosting.js';
 import { forestToOnnx } from '../../lib/ml/export-forest.js';
-import { chooseThreshold, crossValidate, trainModel } from '../../lib/ml/train.js';
+import { baggedThreshold, chooseThreshold, crossValidate, trainModel, DEFAULT_THRESHOLD_BOOTSTRAP } from '../../lib/ml/train.js';
 import { loadCsvDataset, type Dataset } from '../../lib/ml/dataset.js';
 import { OrtSession } from '../../lib/ml/ort-session.js';
 
@@ -163,7 +163,12 @@ describe('histogram random forest', () => {
     const res = trainModel(ds, opts);
     const cv = crossValidate(ds, opts);
     assert.equal(cv.foldThresholds.length, 3);
-    assert.equal(res.card.threshold, chooseThreshold(cv.attackProbability, Array.from(ds.y, (v) => (v === 0 ? 0 : 1)), 0.01));
+    // the final threshold: the bagged choice on all held-out predictions (seed = forest seed + 300)
+    const isAtt = Array.from(ds.y, (v) => (v === 0 ? 0 : 1));
+    assert.equal(res.card.threshold, baggedThreshold(cv.attackProbability, isAtt, 0.01, undefined, DEFAULT_THRESHOLD_BOOTSTRAP, 1 + 300));
+    assert.equal((res.card.provenance as Record<string, unknown>).thresholdBootstrap, 100);
+    const single = trainModel(ds, { ...opts, thresholdBootstrap: 0 });
+    assert.equal(single.card.threshold, chooseThreshold(crossValidate(ds, { ...opts, thresholdBootstrap: 0 }).attackProbability, isAtt, 0.01));
     assert.match(res.reportText, new RegExp(`outer-fold thresholds ${cv.foldThresholds.join(', ')}; the final model's threshold ${res.card.threshold} `));
     assert.deepEqual(Buffer.from(trainModel(ds, opts).onnx), Buffer.from(res.onnx)); // deterministic
     // --threshold-source: only that source's held-out rows pick the threshold
@@ -172,9 +177,26 @@ describe('histogram random forest', () => {
     const cv2 = crossValidate(two, o2);
     const main = Array.from({ length: 300 }, (_, j) => 2 * j);
     const res2 = trainModel(two, o2);
-    assert.equal(res2.card.threshold, chooseThreshold(main.map((i) => cv2.attackProbability[i]), main.map((i) => (two.y[i] === 0 ? 0 : 1)), 0.01));
-    assert.match(res2.reportText, /benign flagged on the held-out rows of main, inner 3-fold/);
+    assert.equal(res2.card.threshold, baggedThreshold(main.map((i) => cv2.attackProbability[i]), main.map((i) => (two.y[i] === 0 ? 0 : 1)), 0.01, main.map(() => 0), DEFAULT_THRESHOLD_BOOTSTRAP, 1 + 300));
+    assert.match(res2.reportText, /benign flagged on the held-out rows of main, averaged over 100 bootstrap resamples, inner 3-fold/);
     assert.throws(() => trainModel(two, { ...opts, thresholdSources: ['lab'] }), /threshold source "lab" is not one of the data sources: main, aux/);
+  });
+
+  it('bagged threshold: averaging the budgeted choice over bootstrap resamples smooths a few attack-like benign rows', () => {
+    // 1000 benign rows below 0.5 except three attack-like ones (0.8, 0.9, 0.92); 1000 attacks from 0.6 up
+    const p: number[] = [];
+    const a: number[] = [];
+    for (let i = 0; i < 997; i++) { p.push((i % 500) / 1000); a.push(0); }
+    p.push(0.8, 0.9, 0.92); a.push(0, 0, 0);
+    for (let i = 0; i < 1000; i++) { p.push(0.6 + (0.4 * i) / 1000); a.push(1); }
+    // one choice: 0.1 % allows one false alarm, so the threshold must clear the 0.9 row (grid step 0.0125)
+    assert.equal(chooseThreshold(p, a, 0.001), 0.9125);
+    assert.equal(baggedThreshold(p, a, 0.001, undefined, 0, 7), 0.9125);
+    const bagged = baggedThreshold(p, a, 0.001, undefined, 100, 7);
+    assert.equal(bagged, baggedThreshold(p, a, 0.001, undefined, 100, 7)); // deterministic for a seed
+    assert.equal(bagged, 0.873);
+    assert.ok(bagged > 0.8 && bagged < 0.9125);
+    assert.notEqual(baggedThreshold(p, a, 0.001, undefined, 100, 8), bagged);
   });
 
   it('refuses data without the benign label or with a single class', () => {
