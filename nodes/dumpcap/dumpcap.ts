@@ -63,6 +63,13 @@ function optionsFromConfig(c: DumpcapNodeConfig, userDir: string | undefined): D
   };
 }
 
+/** How long the edit dialog waits for `dumpcap -D`: settings.js `deepmadDumpcapListTimeout` (ms), 10 s by default. */
+function listTimeoutMs(settings: Record<string, any> | undefined): number {
+  const v = Number(settings?.deepmadDumpcapListTimeout);
+  // below listInterfaces' own 15 s kill, so the clear message always wins
+  return Number.isFinite(v) && v > 0 ? Math.min(v, 14000) : 10000;
+}
+
 export = function register(RED: NodeAPI): void {
   adminGet(RED, '/deepmad/dumpcap/interfaces', 'deepmad-dumpcap.read', (req, res) => {
     let dumpcap: string;
@@ -78,9 +85,24 @@ export = function register(RED: NodeAPI): void {
       res.json({ dumpcap: null, interfaces: [], error: (err as Error).message });
       return;
     }
+    // The dialog must hear back even when dumpcap hangs: answer with a clear error at the deadline
+    // (listInterfaces kills dumpcap after 15 s, with a vaguer message).
+    const limit = listTimeoutMs(RED.settings);
+    let answered = false;
+    const answer = (body: { dumpcap: string; interfaces: unknown[]; error?: string }) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      res.json(body);
+    };
+    const timer = setTimeout(() => answer({
+      dumpcap,
+      interfaces: [],
+      error: `${dumpcap} -D gave no answer within ${limit / 1000} s: check that "${dumpcap} -D" works in a terminal, then press refresh`,
+    }), limit);
     listInterfaces(dumpcap).then(
-      (interfaces) => res.json({ dumpcap, interfaces }),
-      (err: Error) => res.json({ dumpcap, interfaces: [], error: err.message }),
+      (interfaces) => answer({ dumpcap, interfaces }),
+      (err: Error) => answer({ dumpcap, interfaces: [], error: err.message }),
     );
   });
 

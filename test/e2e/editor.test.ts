@@ -3,10 +3,12 @@
 // every DeepMAD node is in the palette, every example imports (Import › Examples) and deploys
 // without error, and the pipeline screenshot for the README is taken.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { findDumpcap } from '../../lib/capture/live-dumpcap.js';
 import { browserSkipReason, openEditor, type Editor } from '../support/browser.js';
 import { NodeRedRuntime, packageName, repoRoot } from '../support/runtime.js';
 import { dumpcapSkipReason, makeRequests, startHttpServer } from '../support/traffic.js';
@@ -27,6 +29,14 @@ const USER_FILE_EXAMPLES: Record<string, { file: string; errors: (userDir: strin
     errors: (dir) => Array(2).fill(`[error] [deepmad-classifier:MNAD-DNN] Error: model file not found: ${path.join(dir, 'MNAD-DNN.h5')}`),
   },
 };
+
+/** An executable shell script named dumpcap in `dir` running `lines`. */
+function fakeDumpcap(dir: string, lines: string[]): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'dumpcap');
+  fs.writeFileSync(file, ['#!/bin/sh', ...lines, ''].join('\n'), { mode: 0o755 });
+  return file;
+}
 
 /** The runtime error lines of `name` that are not its documented, expected ones (and expected ones that never came). */
 function unexpectedErrors(name: string, lines: string[], userDir: string, example: Array<Record<string, unknown>>): string[] {
@@ -53,13 +63,20 @@ function unexpectedErrors(name: string, lines: string[], userDir: string, exampl
 describe('Node-RED editor in headless Chromium', { skip: skip && `skipped: ${skip}` }, () => {
   let rt: NodeRedRuntime;
   let ed: Editor;
+  let tmp: string;
+  // Stand-ins the dumpcap dialog may be pointed at (the runtime only runs files named dumpcap).
+  const fakeDumpcaps = { broken: '', hanging: '' };
   before(async () => {
-    rt = await NodeRedRuntime.start();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepmad-editor-'));
+    fakeDumpcaps.broken = fakeDumpcap(path.join(tmp, 'broken'), ['echo "dumpcap: fake failure for the editor test" >&2', 'exit 2']);
+    fakeDumpcaps.hanging = fakeDumpcap(path.join(tmp, 'hanging'), ['exec sleep 8']);
+    rt = await NodeRedRuntime.start({ settings: { deepmadDumpcapListTimeout: 3000 } });
     ed = await openEditor(rt.baseUrl, { width: 1400, height: 480 });
   });
   after(async () => {
     await ed?.close();
     if (rt) await rt.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   it('the palette has a DeepMAD category with every node type of the package (config nodes aside)', async () => {
@@ -118,26 +135,34 @@ describe('Node-RED editor in headless Chromium', { skip: skip && `skipped: ${ski
     assert.deepEqual(problems, [], `examples that do not import and deploy cleanly:\n${problems.join('\n')}`);
   });
 
-  it('the dumpcap edit dialog offers the interfaces `dumpcap -D` lists (fetched from the runtime)', { skip: dumpcapSkipReason() && 'dumpcap -D unavailable' }, async () => {
+  it('the dumpcap edit dialog offers the interfaces `dumpcap -D` lists (fetched from the runtime) and says when dumpcap -D fails or hangs', { skip: dumpcapSkipReason() && 'dumpcap -D unavailable' }, async () => {
+    const dumpcap = findDumpcap();
+    const listed = execFileSync(dumpcap, ['-D'], { encoding: 'utf8' }).split('\n').map((l) => /^\d+\. (\S+)/.exec(l)?.[1]).filter((n): n is string => !!n);
+    assert.ok(listed.includes('lo') && listed.includes('any'), listed.join(','));
+    const hint = () => ed.page.textContent('.red-ui-tray #deepmad-dumpcap-iface-hint');
+    const options = () => ed.page.$$eval('.red-ui-tray #deepmad-dumpcap-iface-list option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    const hintBecomes = (text: string) => ed.page.waitForFunction((t) => document.querySelector('.red-ui-tray #deepmad-dumpcap-iface-hint')?.textContent === t, text, { timeout: 20000 })
+      .catch(async (err: Error) => { throw new Error(`${err.message.split('\n')[0]}; dialog hint: ${await hint()}`); });
+
+    // importExample returns once the nodes are in the workspace, editNode once the tray shows the hint
     await ed.importExample(packageName, 'dumpcap capture - live packets');
-    await ed.page.evaluate(() => {
-      const RED = (window as any).RED;
-      RED.editor.edit(RED.nodes.filterNodes({ type: 'deepmad-dumpcap' })[0]);
-    });
-    const loOption = '#deepmad-dumpcap-iface-list option[value="lo"]';
-    const listed = await ed.page.waitForSelector(loOption, { state: 'attached', timeout: 20000 }).then(() => true, () => false);
-    if (!listed) {
-      // seen once in a full run with live-capture tests beside it: ask again with the dialog's refresh button
-      console.log(`# dumpcap interface list not there after 20 s (hint: ${await ed.page.textContent('#deepmad-dumpcap-iface-hint')}); refreshing`);
-      await ed.page.click('#deepmad-dumpcap-refresh');
-      await ed.page.waitForSelector(loOption, { state: 'attached', timeout: 30000 }).catch(async (err: Error) => {
-        throw new Error(`${err.message.split('\n')[0]}; dialog hint: ${await ed.page.textContent('#deepmad-dumpcap-iface-hint')}`);
-      });
-    }
-    const options = await ed.page.$$eval('#deepmad-dumpcap-iface-list option', (os) => os.map((o) => (o as HTMLOptionElement).value));
-    assert.ok(options.includes('lo') && options.includes('any'), options.join(','));
-    assert.match(await ed.page.textContent('#deepmad-dumpcap-iface-hint') ?? '', /\blo\b.*\(from .*dumpcap -D\)/);
+    await ed.editNode('deepmad-dumpcap', '#deepmad-dumpcap-iface-hint');
+    await hintBecomes(`${listed.join(', ')} (from ${dumpcap} -D)`);
+    assert.deepEqual(await options(), listed);
     assert.equal(await ed.page.inputValue('#node-input-iface'), 'lo');
+
+    // a dumpcap that fails: its message, and no stale interfaces
+    await ed.page.fill('#node-input-dumpcapPath', fakeDumpcaps.broken);
+    await ed.page.click('#deepmad-dumpcap-refresh');
+    await hintBecomes('dumpcap failed (exit code 2): dumpcap: fake failure for the editor test');
+    assert.deepEqual(await options(), []);
+    // a dumpcap that never answers: the runtime gives up at deepmadDumpcapListTimeout (3 s here)
+    await ed.page.fill('#node-input-dumpcapPath', fakeDumpcaps.hanging);
+    await ed.page.click('#deepmad-dumpcap-refresh');
+    assert.equal(await hint(), 'asking dumpcap for interfaces…');
+    await hintBecomes(`${fakeDumpcaps.hanging} -D gave no answer within 3 s: check that "${fakeDumpcaps.hanging} -D" works in a terminal, then press refresh`);
+    assert.deepEqual(await options(), []);
+
     await ed.page.click('#node-dialog-cancel');
     await rt.request('POST', '/flows', [], { 'Node-RED-Deployment-Type': 'full' });
     await ed.page.reload({ waitUntil: 'domcontentloaded' });

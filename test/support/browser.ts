@@ -47,13 +47,31 @@ export interface Editor {
   errors: string[];
   /** data-palette-type of every palette entry in `category`. */
   paletteTypes(category?: string): Promise<string[]>;
-  /** Import › Examples › <module> › <name>, then confirm; the flow is added as a new tab. */
+  /**
+   * Import › Examples › <module> › <name>, then confirm; resolves once the flow is in the workspace
+   * (added as a new tab), not merely when the dialog closed.
+   */
   importExample(module: string, name: string): Promise<void>;
+  /**
+   * Opens the edit tray of the first node of `type` in the workspace and resolves once `selector`
+   * (an element of its edit template) is in the open tray; asks again if the tray did not open.
+   */
+  editNode(type: string, selector: string): Promise<void>;
   /** Presses Deploy and waits for the "Successfully deployed" notification. */
   deploy(): Promise<void>;
   /** Switches to the workspace tab labelled `label`. */
   showTab(label: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Runs in the page: how many tabs, nodes and config nodes the workspace holds, and the notifications shown. */
+function workspaceSnapshot(): { items: number; notifications: string[] } {
+  const RED = (window as any).RED;
+  let items = RED.nodes.getWorkspaceOrder().length;
+  RED.nodes.eachNode(() => { items++; });
+  RED.nodes.eachConfig(() => { items++; });
+  const notifications = Array.from(document.querySelectorAll('.red-ui-notification')).map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim());
+  return { items, notifications };
 }
 
 export async function openEditor(baseUrl: string, viewport = { width: 1400, height: 800 }): Promise<Editor> {
@@ -89,8 +107,48 @@ export async function openEditor(baseUrl: string, viewport = { width: 1400, heig
       const pane = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
       await pane.locator('.red-ui-treeList-label-text', { hasText: module }).first().click();
       await pane.locator('.red-ui-treeList-label-text', { hasText: name }).first().click();
+      const before = (await page.evaluate(workspaceSnapshot)).items;
       await page.click('#red-ui-clipboard-dialog-ok');
+      // Import closes the dialog at once but adds the nodes only when its GET of the example returns
+      // (seconds later on a loaded box): wait for the nodes themselves. The import is one synchronous
+      // call, so a grown count means the whole flow is there. A flow already in the workspace (same
+      // ids) gives a conflict notification instead, which is reported rather than waited out.
+      const deadline = Date.now() + 30000;
+      for (;;) {
+        const now = await page.evaluate(workspaceSnapshot);
+        if (now.items > before) break;
+        const conflict = now.notifications.find((t) => /already exist in your workspace/i.test(t));
+        if (conflict) throw new Error(`example "${name}" was not imported: the editor says "${conflict}"`);
+        if (Date.now() > deadline) throw new Error(`example "${name}" was not imported within 30 s; notifications: ${JSON.stringify(now.notifications)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await page.waitForSelector('#red-ui-clipboard-dialog', { state: 'hidden' }).catch(() => undefined);
+    },
+    async editNode(type, selector) {
+      await page.waitForFunction((t) => (window as any).RED.nodes.filterNodes({ type: t }).length > 0, type, { timeout: 30000 }).catch((err: Error) => {
+        throw new Error(`no ${type} node in the workspace to edit: ${err.message.split('\n')[0]}`);
+      });
+      for (let attempt = 1; ; attempt++) {
+        // RED.editor.edit swallows its own errors (console.warn) and ignores calls while another edit
+        // dialog is being built, so a lost call shows only as a tray that never opens: check for it.
+        await page.evaluate((t) => {
+          const RED = (window as any).RED;
+          RED.editor.edit(RED.nodes.filterNodes({ type: t })[0]);
+        }, type);
+        try {
+          await page.waitForSelector(`.red-ui-tray ${selector}`, { state: 'attached', timeout: 10000 });
+          return;
+        } catch (err) {
+          if (attempt >= 3) {
+            const state = await page.evaluate(() => ({
+              trays: document.querySelectorAll('.red-ui-tray').length,
+              viewState: (window as any).RED.view.state(),
+              notifications: Array.from(document.querySelectorAll('.red-ui-notification')).map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim()),
+            }));
+            throw new Error(`the edit tray of ${type} did not show ${selector} after ${attempt} tries: ${(err as Error).message.split('\n')[0]}; editor: ${JSON.stringify(state)}`);
+          }
+        }
+      }
     },
     async deploy() {
       // A click that lands while the import dialog is still fading out is lost: retry while the
