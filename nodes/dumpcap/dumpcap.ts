@@ -100,6 +100,7 @@ export = function register(RED: NodeAPI): void {
       interfaces: [],
       error: `${dumpcap} -D gave no answer within ${limit / 1000} s: check that "${dumpcap} -D" works in a terminal, then press refresh`,
     }), limit);
+    timer.unref(); // a pending dialog request must not keep a stopping runtime alive
     listInterfaces(dumpcap).then(
       (interfaces) => answer({ dumpcap, interfaces }),
       (err: Error) => answer({ dumpcap, interfaces: [], error: err.message }),
