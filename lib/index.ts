@@ -18,3 +18,4 @@ export { trainModel, crossValidate, writeModel } from './ml/train.js';
 export { kerasToOnnx } from './ml/keras.js';
 export { defaultModelPath } from './ml/default-model.js';
 export { LoneFlowContext, judgeLoneFlows, contextFlowsFromObjects, contextFlowsFromColumns, SUPPRESSED_SINGLE_PACKET } from './ml/lone-flow-context.js';
+export { BehaviourRules, judgeBehaviour, escalateByRules, behaviourFlowsFromObjects, behaviourFlowsFromColumns, LOGIN_BRUTE_FORCE, DHCP_FLOOD } from './ml/behaviour-rules.js';

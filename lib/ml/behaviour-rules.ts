@@ -37,7 +37,8 @@ import type { FlowColumns } from '../normalize/flow-columns.js';
 import { identOf, isFlowColumns, lazyIntact } from '../normalize/flow-columns.js';
 import { formatIp } from '../flow/format.js';
 import type { Verdict, VerdictColumns } from './classifier.js';
-import { parseTimestamp, type HostKey } from './lone-flow-context.js';
+import { parseTimestamp } from './lone-flow-context.js';
+import { KeyedLatestTimes, keepLatest, type HostKey } from './keyed-latest-times.js';
 
 /** Login services of the brute-force rule: TCP destination port and the name used in reasons. */
 export const LOGIN_SERVICES: ReadonlyArray<Readonly<{ port: number; name: string }>> = Object.freeze([
@@ -253,7 +254,7 @@ function markWindows(times: Float64Array, rows: Int32Array, m: number, k: number
 }
 
 /** What streaming mode remembers (null in batch mode). */
-interface Past { login: KeyedRings[]; dhcp: TimeRing }
+interface Past { login: KeyedLatestTimes[]; dhcp: TimeRing }
 
 /**
  * One key's rows (`order[from…to]`, batch rows) merged with its remembered times, sorted, then marked.
@@ -347,90 +348,6 @@ export function judgeBehaviour(flows: BehaviourFlows, opts: RulesOptions = {}): 
 
 // ---- streaming memory -----------------------------------------------------------------------
 
-/**
- * The latest `depth` start times per key, bounded: at most `maxKeys` keys in one shared slab that
- * grows by doubling up to the cap. When full, CLOCK eviction: a hand sweeps the slots in insertion
- * order and evicts the first key not seen again since the hand last passed, so one-off (spoofed)
- * sources go before sources that keep coming back.
- */
-class KeyedRings {
-  private readonly slot = new Map<HostKey, number>();
-  private keys: HostKey[] = [];
-  private times = new Float64Array(0);
-  private fill = new Uint8Array(0);
-  private seen = new Uint8Array(0);
-  private hand = 0;
-
-  constructor(readonly maxKeys: number, readonly depth: number) {}
-
-  get size(): number { return this.slot.size; }
-  /** slots allocated (≤ maxKeys); memory ≈ slots × (8·depth + 2) bytes plus the Map */
-  get capacity(): number { return this.fill.length; }
-
-  clear(): void {
-    this.slot.clear();
-    this.keys = [];
-    this.times = new Float64Array(0);
-    this.fill = new Uint8Array(0);
-    this.seen = new Uint8Array(0);
-    this.hand = 0;
-  }
-
-  /** Copies the key's remembered times into `out`, ascending; returns how many. */
-  sorted(key: HostKey, out: Float64Array): number {
-    const s = this.slot.get(key);
-    if (s === undefined) return 0;
-    const n = this.fill[s];
-    for (let i = 0; i < n; i++) out[i] = this.times[s * this.depth + i];
-    out.subarray(0, n).sort();
-    return n;
-  }
-
-  record(key: HostKey, t: number): void {
-    let s = this.slot.get(key);
-    if (s !== undefined) {
-      this.seen[s] = 1;
-    } else {
-      if (this.keys.length < this.maxKeys) {
-        if (this.keys.length === this.fill.length) this.grow();
-        s = this.keys.length;
-        this.keys.push(key);
-      } else {
-        while (this.seen[this.hand]) { this.seen[this.hand] = 0; this.hand = (this.hand + 1) % this.maxKeys; }
-        s = this.hand;
-        this.hand = (this.hand + 1) % this.maxKeys;
-        this.slot.delete(this.keys[s]);
-        this.keys[s] = key;
-      }
-      this.slot.set(key, s);
-      this.fill[s] = 0;
-      this.seen[s] = 0;
-    }
-    keepLatest(this.times, s * this.depth, this.depth, this.fill, s, t);
-  }
-
-  private grow(): void {
-    const cap = Math.min(this.maxKeys, Math.max(256, this.fill.length * 2));
-    const times = new Float64Array(cap * this.depth);
-    times.set(this.times);
-    const fill = new Uint8Array(cap);
-    fill.set(this.fill);
-    const seen = new Uint8Array(cap);
-    seen.set(this.seen);
-    this.times = times;
-    this.fill = fill;
-    this.seen = seen;
-  }
-}
-
-/** Adds t to the `depth` times at times[base…] (fill[s] used): when full, t replaces the earliest if later. */
-function keepLatest(times: Float64Array, base: number, depth: number, fill: Uint8Array | Uint32Array, s: number, t: number): void {
-  if (fill[s] < depth) { times[base + fill[s]++] = t; return; }
-  let min = base;
-  for (let i = base + 1; i < base + depth; i++) if (times[i] < times[min]) min = i;
-  if (t > times[min]) times[min] = t;
-}
-
 /** The latest `depth` DHCP start times, network-wide. */
 class TimeRing {
   private readonly times: Float64Array;
@@ -464,7 +381,7 @@ export class BehaviourRules {
     this.params = params(opts);
     const maxKeys = Math.floor(opts.maxKeys ?? DEFAULT_RULES_MAX_KEYS);
     if (!(maxKeys >= 1)) throw new Error(`rules: maxKeys must be at least 1 (got ${opts.maxKeys})`);
-    this.past = { login: LOGIN_SERVICES.map(() => new KeyedRings(maxKeys, this.params.loginK)), dhcp: new TimeRing(this.params.dhcpK) };
+    this.past = { login: LOGIN_SERVICES.map(() => new KeyedLatestTimes(maxKeys, this.params.loginK)), dhcp: new TimeRing(this.params.dhcpK) };
   }
 
   /** escalations so far, both rules */

@@ -39,18 +39,19 @@ import type { FlowColumns } from '../normalize/flow-columns.js';
 import { identOf, isFlowColumns, lazyIntact } from '../normalize/flow-columns.js';
 import { formatIp } from '../flow/format.js';
 import type { Verdict, VerdictColumns } from './classifier.js';
+import { KeyedLatestTimes, type HostKey } from './keyed-latest-times.js';
+
+export type { HostKey } from './keyed-latest-times.js';
 
 export const DEFAULT_CONTEXT_K = 5;
 export const DEFAULT_CONTEXT_WINDOW_S = 60;
-/** Hosts remembered per side (source, destination) in streaming mode (eviction order: HostHistory). */
+/** Hosts remembered per side (source, destination) in streaming mode (eviction order: KeyedLatestTimes). */
 export const DEFAULT_CONTEXT_MAX_HOSTS = 65_536;
 export const DEFAULT_CONTEXT_RATE_K = 50;
 export const DEFAULT_CONTEXT_RATE_WINDOW_S = 1;
 /** The `suppressed` value of a flow this stage turned benign. */
 export const SUPPRESSED_SINGLE_PACKET = 'single packet, not corroborated';
 
-/** A host: its address string, or an IPv4 address as a number (columnar input, no string built). */
-export type HostKey = string | number;
 
 /** The fields the rule reads, one entry per flow. */
 export interface ContextFlows {
@@ -283,7 +284,7 @@ export function judgeLoneFlows(flows: ContextFlows, malicious: Malicious, opts: 
   return judge(flows, malicious, params(opts), null);
 }
 
-interface Past { src: HostHistory; dst: HostHistory; rate: RecentTimes }
+interface Past { src: KeyedLatestTimes; dst: KeyedLatestTimes; rate: RecentTimes }
 
 function judge(flows: ContextFlows, mal: Malicious, p: Params, past: Past | null): Uint8Array {
   const mask = new Uint8Array(flows.rows);
@@ -322,89 +323,6 @@ function countInRange(a: Float64Array, lo: number, hi: number): number {
 }
 
 // ---- streaming ------------------------------------------------------------------------------
-
-/**
- * Recent corroborating-flow times per host, bounded: at most `maxHosts` hosts, each with its `depth`
- * (= K) latest times in one shared slab; K latest times are all the rule needs (it asks whether at
- * least K fall in the window). When full, the oldest host is evicted first in the CLOCK manner: a
- * hand sweeps the slots in insertion order and evicts the first host not seen again since the hand
- * last passed it, so one-off (spoofed) hosts go before hosts that keep appearing. (Evicting the
- * first key of an LRU-ordered Map instead is quadratic: V8 walks past every deleted entry.)
- */
-class HostHistory {
-  private readonly slot = new Map<HostKey, number>();
-  private keys: HostKey[] = [];
-  // slabs grow by doubling up to maxHosts: a quiet network never pays for the cap
-  private times = new Float64Array(0);
-  private fill = new Uint8Array(0);
-  private seen = new Uint8Array(0);
-  private hand = 0;
-
-  constructor(readonly maxHosts: number, readonly depth: number) {}
-
-  get hosts(): number { return this.slot.size; }
-
-  /** Slots allocated (≤ maxHosts); memory is about slots × (8·depth + 2) bytes plus the Map. */
-  get capacity(): number { return this.fill.length; }
-
-  clear(): void {
-    this.slot.clear();
-    this.keys = [];
-    this.times = new Float64Array(0);
-    this.fill = new Uint8Array(0);
-    this.seen = new Uint8Array(0);
-    this.hand = 0;
-  }
-
-  private grow(): void {
-    const cap = Math.min(this.maxHosts, Math.max(256, this.fill.length * 2));
-    const times = new Float64Array(cap * this.depth);
-    times.set(this.times);
-    const fill = new Uint8Array(cap);
-    fill.set(this.fill);
-    const seen = new Uint8Array(cap);
-    seen.set(this.seen);
-    this.times = times;
-    this.fill = fill;
-    this.seen = seen;
-  }
-
-  count(key: HostKey, lo: number, hi: number): number {
-    const s = this.slot.get(key);
-    if (s === undefined) return 0;
-    let n = 0;
-    for (let i = s * this.depth, e = i + this.fill[s]; i < e; i++) if (this.times[i] >= lo && this.times[i] <= hi) n++;
-    return n;
-  }
-
-  record(key: HostKey, t: number): void {
-    let s = this.slot.get(key);
-    if (s !== undefined) {
-      this.seen[s] = 1;
-    } else {
-      if (this.keys.length < this.maxHosts) {
-        if (this.keys.length === this.fill.length) this.grow();
-        s = this.keys.length;
-        this.keys.push(key);
-      } else {
-        while (this.seen[this.hand]) { this.seen[this.hand] = 0; this.hand = (this.hand + 1) % this.maxHosts; }
-        s = this.hand;
-        this.hand = (this.hand + 1) % this.maxHosts;
-        this.slot.delete(this.keys[s]);
-        this.keys[s] = key;
-      }
-      this.slot.set(key, s);
-      this.fill[s] = 0;
-      this.seen[s] = 0;
-    }
-    const base = s * this.depth;
-    if (this.fill[s] < this.depth) { this.times[base + this.fill[s]++] = t; return; }
-    // full: replace the earliest time if this one is later (keeps the latest `depth` times)
-    let min = base;
-    for (let i = base + 1; i < base + this.depth; i++) if (this.times[i] < this.times[min]) min = i;
-    if (t > this.times[min]) this.times[min] = t;
-  }
-}
 
 /**
  * The rate rule's memory in streaming mode: the start times of the last `size` flagged single-packet
@@ -450,8 +368,8 @@ export class LoneFlowContext {
   readonly windowSeconds: number;
   readonly stats: ContextStats = { flows: 0, judged: 0, suppressed: 0 };
   private readonly params: Params;
-  private readonly src: HostHistory;
-  private readonly dst: HostHistory;
+  private readonly src: KeyedLatestTimes;
+  private readonly dst: KeyedLatestTimes;
   private readonly rate: RecentTimes;
 
   constructor(opts: ContextOptions = {}) {
@@ -462,12 +380,12 @@ export class LoneFlowContext {
     this.rate = new RecentTimes(p.rateK);
     const maxHosts = Math.floor(opts.maxHosts ?? DEFAULT_CONTEXT_MAX_HOSTS);
     if (!(maxHosts >= 1)) throw new Error(`context: maxHosts must be at least 1 (got ${opts.maxHosts})`);
-    this.src = new HostHistory(maxHosts, p.k);
-    this.dst = new HostHistory(maxHosts, p.k);
+    this.src = new KeyedLatestTimes(maxHosts, p.k);
+    this.dst = new KeyedLatestTimes(maxHosts, p.k);
   }
 
   /** Hosts currently remembered per side (each at most maxHosts). */
-  get hosts(): { src: number; dst: number } { return { src: this.src.hosts, dst: this.dst.hosts }; }
+  get hosts(): { src: number; dst: number } { return { src: this.src.size, dst: this.dst.size }; }
 
   /** Host slots allocated per side (grow by doubling, never beyond maxHosts). */
   get capacity(): { src: number; dst: number } { return { src: this.src.capacity, dst: this.dst.capacity }; }
