@@ -8,10 +8,11 @@ import { defaultModelPath } from '../../lib/ml/default-model.js';
 import { looksLikeCapture, meterCapture } from '../../lib/ml/capture-flows.js';
 import { isHdf5File, readPandasModelRows } from '../../lib/hdf5/pandas-input.js';
 import { suppressLoneVerdicts } from '../../lib/ml/lone-flow-context.js';
-import { escalateByRules, type RuleVerdict } from '../../lib/ml/behaviour-rules.js';
+import { escalateByRules, parseAddressList, type AddressMatcher, type RuleVerdict } from '../../lib/ml/behaviour-rules.js';
 
 const usage = `deepmad classify <flows.csv|capture.pcap[ng]|rows.h5 ...> [--model m.onnx|m.h5] [--card m.card.json] [-o predictions.csv]
-  [--threshold T] [--batch 1024] [--attacker IP[,IP…]] [--context on|off] [--rules on|off] [--quiet]
+  [--threshold T] [--batch 1024] [--attacker IP[,IP…]] [--context on|off] [--rules on|off]
+  [--trusted-sources IP|CIDR[,…]] [--quiet]
 
 Without --model the packaged default model (models/deepmad-default.onnx) is used. A capture is
 run through the flow meter with the model card's profile first. Prints a summary per input (flows,
@@ -32,7 +33,12 @@ to one login port (21 ftp, 22 ssh, 23 telnet, 3389 rdp, 5900 vnc) from one sourc
 ET rule "ET SCAN Potential SSH Scan", sid 2001976). DHCP Flood: ≥ 16 UDP flows to port 67 within 1 s,
 network-wide (over DHCP snooping's default 15 packets/s). Every flow of such a window is escalated;
 confidence is 1, the model's attack probability is kept. An explicit --rules on adds an -o column
-"escalated" with the reason (e.g. 5+ ssh sessions from 192.168.56.1 within 60 s).`;
+"escalated" with the reason (e.g. 5+ ssh sessions from 192.168.56.1 within 60 s).
+
+--trusted-sources a,b/24,… (IPv4/IPv6 addresses and CIDR prefixes, e.g. 10.0.0.5,192.168.1.0/24,fd00::/8):
+login flows from these sources neither count toward Login Brute Force nor are escalated by it — for
+automation that logs in every few seconds (monitoring over SSH, Ansible, a reconnecting VNC client). The
+DHCP rule ignores it (DHCP clients have no stable address).`;
 
 const ID_COLUMNS = ['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp'];
 
@@ -40,7 +46,7 @@ export const command: Command = {
   summary: 'classify flows (CSV) or a capture with a model and its card',
   usage,
   async run(argv) {
-    const a = parseArgs(argv, { values: ['model', 'card', 'out', 'threshold', 'batch', 'attacker', 'context', 'rules'], flags: ['quiet'], aliases: { '-o': 'out', '-m': 'model' } });
+    const a = parseArgs(argv, { values: ['model', 'card', 'out', 'threshold', 'batch', 'attacker', 'context', 'rules', 'trusted-sources'], flags: ['quiet'], aliases: { '-o': 'out', '-m': 'model' } });
     if (a.positionals.length === 0) {
       console.error(`usage: ${usage}`);
       return 2;
@@ -58,6 +64,13 @@ export const command: Command = {
     const rules = one(a, 'rules');
     if (rules !== undefined && rules !== 'on' && rules !== 'off') {
       console.error(`deepmad classify: --rules must be on or off, got "${rules}"`);
+      return 2;
+    }
+    let trustedSources: AddressMatcher;
+    try {
+      trustedSources = parseAddressList(list(a, 'trusted-sources'), '--trusted-sources');
+    } catch (err) {
+      console.error(`deepmad classify: ${(err as Error).message}`);
       return 2;
     }
     const modelPath = one(a, 'model') ?? defaultModelPath();
@@ -96,7 +109,7 @@ export const command: Command = {
           suppressLoneVerdicts(flows, verdicts, clf.card.benignLabels[0] ?? 'BENIGN');
         }
         // then the behaviour rules (lib/ml/behaviour-rules.ts), batch mode: they only escalate benign verdicts
-        if (rulesFor(input)) escalateByRules(flows, verdicts);
+        if (rulesFor(input)) escalateByRules(flows, verdicts, { trustedSources });
         if (outFd !== null) {
           const lines = flows.map((f, i) => [input, ...ID_COLUMNS.map((c) => (f as Record<string, unknown>)[c] ?? ''), verdicts[i].label, verdicts[i].confidence.toFixed(6), verdicts[i].attackProbability.toFixed(6), verdicts[i].malicious ? 1 : 0, ...(suppressedColumn ? [verdicts[i].suppressed ?? ''] : []), ...(escalatedColumn ? [verdicts[i].escalated ?? ''] : [])].map(csvField).join(','));
           if (lines.length) fs.writeSync(outFd, `${lines.join('\n')}\n`);

@@ -10,6 +10,7 @@ import { parseArgs, one, num, list } from '../../lib/ml/cli-args.js';
 import { AlertEngine, EveAlert, JsonlLog, MqttPublisher, SEVERITY_NAMES, TopK, alertMessage, haDiscoveryMessages, haStateMessages } from '../../lib/alerts/index.js';
 import type { PacketBatch } from '../../lib/capture/packet-batch.js';
 import type { RuleVerdict } from '../../lib/ml/behaviour-rules.js';
+import { parseAddressList, type AddressMatcher } from '../../lib/ml/address-match.js';
 
 const usage = `deepmad detect <capture.pcap[ng][.gz]|-> [options]
        deepmad detect --live <interface> [--filter "<bpf>"] [options]
@@ -36,6 +37,10 @@ const usage = `deepmad detect <capture.pcap[ng][.gz]|-> [options]
                         2001976); DHCP Flood when ≥ 16 UDP flows to port 67 start within 1 s. Judged
                         per flow batch against the recent past, so flows of earlier batches stay as
                         they were: the flow completing the count and later ones in its window alert
+  --trusted-sources a,b/24,…
+                        addresses/CIDRs (IPv4, IPv6) whose login flows the Login Brute Force rule
+                        neither counts nor escalates (monitoring over SSH, Ansible, a reconnecting
+                        VNC client); the DHCP rule ignores it (DHCP clients have no stable address)
   --json                print the summary as JSON
   --quiet               no summary
 
@@ -52,6 +57,8 @@ export interface DetectSummary {
   suppressedSinglePacket?: number;
   /** benign verdicts the behaviour rules turned malicious (present when > 0) */
   escalatedByRules?: number;
+  /** login flows from --trusted-sources the Login Brute Force rule left out (present when > 0) */
+  trustedLoginFlows?: number;
   byClass: Record<string, number>;
   bySeverity: { high: number; medium: number; low: number };
   topSources: Array<{ ip: string; flows: number }>;
@@ -65,7 +72,7 @@ export const command: Command = {
   usage,
   async run(argv) {
     const a = parseArgs(argv, {
-      values: ['model', 'card', 'threshold', 'alerts', 'max-mb', 'keep', 'mqtt', 'mqtt-prefix', 'window', 'allowlist', 'severity', 'min-confidence', 'live', 'filter', 'batch', 'context', 'rules'],
+      values: ['model', 'card', 'threshold', 'alerts', 'max-mb', 'keep', 'mqtt', 'mqtt-prefix', 'window', 'allowlist', 'severity', 'min-confidence', 'live', 'filter', 'batch', 'context', 'rules', 'trusted-sources'],
       flags: ['json', 'quiet', 'ha'],
       aliases: { '-m': 'model', '-i': 'live' },
     });
@@ -84,6 +91,13 @@ export const command: Command = {
     if (contextArg !== 'on' && contextArg !== 'off') throw new Error(`--context must be on or off, got "${contextArg}"`);
     const rulesArg = one(a, 'rules', 'on');
     if (rulesArg !== 'on' && rulesArg !== 'off') throw new Error(`--rules must be on or off, got "${rulesArg}"`);
+    let trustedSources: AddressMatcher;
+    try {
+      trustedSources = parseAddressList(list(a, 'trusted-sources'), '--trusted-sources');
+    } catch (err) {
+      console.error(`deepmad detect: ${(err as Error).message}`);
+      return 2;
+    }
     const input = a.positionals[0];
     if (input !== undefined && input !== '-' && !fs.existsSync(input)) throw new Error(`no such capture file: ${input}`);
 
@@ -101,7 +115,7 @@ export const command: Command = {
     // streaming: each flow batch is judged against the past 60 s of corroborating flows
     const context = contextArg === 'on' ? new LoneFlowContext() : undefined;
     // then the behaviour rules, streaming: a batch against the remembered recent past
-    const rules = rulesArg === 'on' ? new BehaviourRules() : undefined;
+    const rules = rulesArg === 'on' ? new BehaviourRules({ trustedSources }) : undefined;
     const benignLabel = clf.card.benignLabels[0] ?? 'BENIGN';
     const engine = new AlertEngine({
       classes: { severities },
@@ -215,6 +229,7 @@ export const command: Command = {
         alertRecords: engine.stats.records,
         ...(context?.stats.suppressed ? { suppressedSinglePacket: context.stats.suppressed } : {}),
         ...(rules?.escalated ? { escalatedByRules: rules.escalated } : {}),
+        ...(rules?.stats.trustedLoginFlows ? { trustedLoginFlows: rules.stats.trustedLoginFlows } : {}),
         byClass: Object.fromEntries(Object.entries(engine.stats.byClass).sort((x, y) => y[1] - x[1])),
         bySeverity,
         topSources: sources.top(10).map(({ key, count }) => ({ ip: key, flows: count })),
@@ -240,6 +255,7 @@ export function formatSummary(s: DetectSummary): string {
   ];
   if (s.suppressedSinglePacket) lines.push(`context: ${s.suppressedSinglePacket} flagged single-packet flow(s) not corroborated, reported benign`);
   if (s.escalatedByRules) lines.push(`rules: ${s.escalatedByRules} benign verdict(s) escalated by behaviour rules (repeated logins, DHCP flood)`);
+  if (s.trustedLoginFlows) lines.push(`rules: ${s.trustedLoginFlows} login flow(s) from trusted sources not counted`);
   const classes = Object.entries(s.byClass);
   if (classes.length) lines.push(`by class: ${classes.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (s.topSources.length) lines.push(`top sources: ${s.topSources.map((t) => `${t.ip} (${t.flows})`).join(', ')}`);

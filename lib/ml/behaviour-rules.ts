@@ -21,6 +21,13 @@
  *    malicious: label `DHCP Flood`.
  * Window edges are inclusive (a span of exactly 60 s, or 1 s, qualifies).
  *
+ * Trusted sources (`trustedSources`: addresses and CIDR prefixes, lib/ml/address-match.ts): login flows
+ * from them neither count toward the login rule nor are escalated by it — automation that logs in every
+ * few seconds (monitoring over SSH, Ansible, a reconnecting VNC client) would otherwise trip it. Trust is
+ * decided once per distinct source of a batch (an IPv4 source from flow columns as a number, no string).
+ * The DHCP rule ignores the list: DHCP clients have no stable address (requests come from 0.0.0.0, a
+ * flood spoofs its client MACs), so there is no source to trust.
+ *
  * Batch mode (`judgeBehaviour`, `escalateByRules`): a whole capture or CSV, exact and two-sided —
  * every member of any qualifying window, earlier flows included.
  * Streaming (`BehaviourRules`): successive batches; a batch is judged against a bounded memory of the
@@ -39,6 +46,9 @@ import { formatIp } from '../flow/format.js';
 import type { Verdict, VerdictColumns } from './classifier.js';
 import { parseTimestamp } from './lone-flow-context.js';
 import { KeyedLatestTimes, keepLatest, type HostKey } from './keyed-latest-times.js';
+import { AddressMatcher, parseAddressList } from './address-match.js';
+
+export { AddressListError, AddressMatcher, parseAddressList } from './address-match.js';
 
 /** Login services of the brute-force rule: TCP destination port and the name used in reasons. */
 export const LOGIN_SERVICES: ReadonlyArray<Readonly<{ port: number; name: string }>> = Object.freeze([
@@ -99,6 +109,12 @@ export interface RulesOptions {
   dhcpWindowSeconds?: number;
   /** streaming only: sources remembered per login service (default 65,536) */
   maxKeys?: number;
+  /**
+   * addresses and CIDR prefixes (`10.0.0.5`, `192.168.1.0/24`, `fd00::/8`) whose login flows the login
+   * rule neither counts nor escalates; a parsed list (parseAddressList) is taken as is. A bad entry throws
+   * an AddressListError naming it.
+   */
+  trustedSources?: readonly string[] | AddressMatcher;
 }
 
 /** Which flows belong to a qualifying window: `codes[i]` = ESCALATED_LOGIN / ESCALATED_DHCP, else 0. */
@@ -106,6 +122,8 @@ export interface RuleHits {
   codes: Uint8Array;
   /** the reason per hit row (holes elsewhere); null when there is no hit */
   reasons: string[] | null;
+  /** 1 for a login flow from a trusted source (not counted, never a hit); null or absent when there is none */
+  trusted?: Uint8Array | null;
 }
 
 type Malicious = ArrayLike<number | boolean>;
@@ -222,12 +240,19 @@ export function behaviourFlowsFromColumns(fc: FlowColumns, from = 0, to = fc.row
 
 // ---- the rules ------------------------------------------------------------------------------
 
-interface Params { login: boolean; loginK: number; loginW: number; dhcp: boolean; dhcpK: number; dhcpW: number }
+interface Params { login: boolean; loginK: number; loginW: number; dhcp: boolean; dhcpK: number; dhcpW: number; trusted: AddressMatcher | null }
+
+/** The trusted-sources matcher, or null when there is none to consult. */
+function trustedMatcher(list: RulesOptions['trustedSources']): AddressMatcher | null {
+  const m = list instanceof AddressMatcher ? list : parseAddressList(list);
+  return m.size > 0 ? m : null;
+}
 
 function params(o: RulesOptions): Params {
   const p: Params = {
     login: o.login !== false, loginK: Math.floor(o.loginK ?? LOGIN_K), loginW: o.loginWindowSeconds ?? LOGIN_WINDOW_S,
     dhcp: o.dhcp !== false, dhcpK: Math.floor(o.dhcpK ?? DHCP_K), dhcpW: o.dhcpWindowSeconds ?? DHCP_WINDOW_S,
+    trusted: trustedMatcher(o.trustedSources),
   };
   if (!(p.loginK >= 1 && p.loginK <= 255)) throw new Error(`rules: login count must be 1-255 (got ${o.loginK})`);
   if (!(p.dhcpK >= 1 && p.dhcpK <= 100_000)) throw new Error(`rules: DHCP count must be 1-100000 (got ${o.dhcpK})`);
@@ -281,6 +306,7 @@ const NO_PAST = new Float64Array(0);
 function judge(f: BehaviourFlows, p: Params, past: Past | null): RuleHits {
   const codes = new Uint8Array(f.rows);
   let reasons: string[] | null = null;
+  let trusted: Uint8Array | null = null;
   const reasonsArr = (): string[] => (reasons ??= new Array<string>(f.rows));
   if (p.dhcp) {
     let n = 0;
@@ -296,31 +322,35 @@ function judge(f: BehaviourFlows, p: Params, past: Past | null): RuleHits {
   if (p.login) {
     for (let s = 0; s < LOGIN_SERVICES.length; s++) {
       const kind = KIND_LOGIN + s;
-      // group the service's rows by source: ids in first-seen order, then a counting sort
+      // group the service's rows by source: ids in first-seen order (-1: a trusted source, decided
+      // once per source), then a counting sort
       const ids = new Map<HostKey, number>();
       let n = 0;
       for (let i = 0; i < f.rows; i++) if (f.kind[i] === kind && !Number.isNaN(f.time[i])) n++;
       if (n === 0) continue;
       const rowKey = new Int32Array(n);
       const rowsOf = new Uint32Array(n);
-      for (let i = 0, j = 0; i < f.rows; i++) {
+      let counted = 0, keys = 0;
+      for (let i = 0; i < f.rows; i++) {
         if (f.kind[i] !== kind || Number.isNaN(f.time[i])) continue;
         let id = ids.get(f.src[i]);
-        if (id === undefined) { id = ids.size; ids.set(f.src[i], id); }
-        rowKey[j] = id;
-        rowsOf[j++] = i;
+        if (id === undefined) { id = p.trusted?.matches(f.src[i]) ? -1 : keys++; ids.set(f.src[i], id); }
+        if (id < 0) { (trusted ??= new Uint8Array(f.rows))[i] = 1; continue; }
+        rowKey[counted] = id;
+        rowsOf[counted++] = i;
       }
-      const keys = ids.size;
+      if (counted === 0) continue;
       const start = new Uint32Array(keys + 1);
-      for (let j = 0; j < n; j++) start[rowKey[j] + 1]++;
+      for (let j = 0; j < counted; j++) start[rowKey[j] + 1]++;
       for (let g = 0; g < keys; g++) start[g + 1] += start[g];
-      const order = new Uint32Array(n);
+      const order = new Uint32Array(counted);
       const next = start.slice(0, keys);
-      for (let j = 0; j < n; j++) order[next[rowKey[j]]++] = rowsOf[j];
+      for (let j = 0; j < counted; j++) order[next[rowKey[j]]++] = rowsOf[j];
       const ring = past?.login[s];
       const buf = new Float64Array(p.loginK);
       const service = LOGIN_SERVICES[s].name;
       for (const [key, g] of ids) {
+        if (g < 0) continue;
         const pastN = ring ? ring.sorted(key, buf) : 0;
         let why: string | undefined;
         judgeKey(f, order, start[g], start[g + 1], buf, pastN, p.loginK, p.loginW, (r) => {
@@ -330,7 +360,7 @@ function judge(f: BehaviourFlows, p: Params, past: Past | null): RuleHits {
       }
     }
   }
-  return { codes, reasons };
+  return { codes, reasons, trusted };
 }
 
 /** A source key as text (IPv4 numbers from flow columns are formatted; only for reasons). */
@@ -359,10 +389,11 @@ class TimeRing {
 }
 
 export interface RulesStats {
-  /** flows seen; flows each rule counted; benign verdicts each rule escalated */
+  /** flows seen; flows each rule counted; login flows from trusted sources (not counted); benign verdicts each rule escalated */
   flows: number;
   loginFlows: number;
   dhcpFlows: number;
+  trustedLoginFlows: number;
   escalatedLogin: number;
   escalatedDhcp: number;
 }
@@ -373,7 +404,7 @@ export interface RulesStats {
  * `maxKeys` sources × loginK times, plus dhcpK times.
  */
 export class BehaviourRules {
-  readonly stats: RulesStats = { flows: 0, loginFlows: 0, dhcpFlows: 0, escalatedLogin: 0, escalatedDhcp: 0 };
+  readonly stats: RulesStats = { flows: 0, loginFlows: 0, dhcpFlows: 0, trustedLoginFlows: 0, escalatedLogin: 0, escalatedDhcp: 0 };
   private readonly params: Params;
   private readonly past: Past;
 
@@ -414,6 +445,8 @@ export class BehaviourRules {
         this.past.dhcp.record(flows.time[i]);
       } else {
         if (!this.params.login) continue;
+        // a trusted source is neither counted now nor remembered for later batches
+        if (hits.trusted?.[i]) { this.stats.trustedLoginFlows++; continue; }
         this.stats.loginFlows++;
         this.past.login[kind - KIND_LOGIN].record(flows.src[i], flows.time[i]);
       }
