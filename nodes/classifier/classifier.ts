@@ -9,7 +9,7 @@ import type { Classifier, ClassifierInput, VerdictColumns } from '../../lib/ml/c
 import { classifiedColumns, classifiedObjects } from '../../lib/ml/classified-output.js';
 import { isFlowColumns, type FlowColumns } from '../../lib/normalize/flow-columns.js';
 import { LoneFlowContext } from '../../lib/ml/lone-flow-context.js';
-import { BehaviourRules } from '../../lib/ml/behaviour-rules.js';
+import { AddressListError, BehaviourRules, parseAddressList } from '../../lib/ml/behaviour-rules.js';
 import type { Msg, Send, Done, RedNode, NodeAPI } from '../node-red-api.js';
 
 
@@ -26,6 +26,8 @@ interface ClassifierConfig {
   context?: boolean;
   /** the behaviour rules (lib/ml/behaviour-rules.ts), after the context stage; on unless false (flows saved before it existed get it) */
   rules?: boolean;
+  /** addresses and CIDR prefixes, comma or space separated, whose login flows the Login Brute Force rule ignores */
+  trustedSources?: string;
 }
 
 const num = (v: unknown, dflt: number): number => {
@@ -72,13 +74,23 @@ export = function register(RED: NodeAPI) {
     // one streaming context per node: successive messages are successive batches of one traffic record
     const context = config.context !== false ? new LoneFlowContext() : null;
     let suppressedTotal = 0;
-    // the behaviour rules, streaming as well (they only escalate benign verdicts)
-    const rules = config.rules !== false ? new BehaviourRules() : null;
+    // the behaviour rules, streaming as well (they only escalate benign verdicts); a bad trusted-sources
+    // entry fails the deploy below, so the node never classifies with part of the list
+    let rulesError: Error | null = null;
+    const rules = config.rules !== false ? (() => {
+      try {
+        return new BehaviourRules({ trustedSources: parseAddressList(config.trustedSources ?? '') });
+      } catch (err) {
+        rulesError = err as Error;
+        return null;
+      }
+    })() : null;
     let escalatedTotal = 0;
     const resolveModel = (p: string): string => (path.isAbsolute(p) ? p : path.resolve(RED.settings?.userDir ?? process.cwd(), p));
 
     node.status({ fill: 'yellow', shape: 'ring', text: 'loading model' });
     const ready = (async () => {
+      if (rulesError) throw rulesError;
       const [{ Classifier: Clf }, { defaultModelPath }, { checkCardAgainstProfile, profileMismatchMessage }] = await Promise.all([
         import('../../lib/ml/classifier.js'), import('../../lib/ml/default-model.js'), import('../../lib/ml/profile-check.js'),
       ]);
@@ -102,7 +114,9 @@ export = function register(RED: NodeAPI) {
       loadError = err;
       // a missing model (e.g. the user's own MNAD-DNN.h5 not copied yet): the status keeps the file name, which a long path would cut off
       const missing = /^model file not found: (.+)$/.exec(err.message);
-      node.status({ fill: 'red', shape: 'ring', text: missing ? shortText(`model file not found: ${path.basename(missing[1])}`) : shortText(err.message) });
+      const text = err instanceof AddressListError ? `bad trusted source: ${err.entry}`
+        : missing ? `model file not found: ${path.basename(missing[1])}` : err.message;
+      node.status({ fill: 'red', shape: 'ring', text: shortText(text) });
       node.error(err);
     });
 

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  BehaviourRules, behaviourFlowsFromColumns, behaviourFlowsFromObjects, escalateByRules, escalateColumns, judgeBehaviour,
+  AddressListError, BehaviourRules, behaviourFlowsFromColumns, parseAddressList, behaviourFlowsFromObjects, escalateByRules, escalateColumns, judgeBehaviour,
   DEFAULT_RULES_MAX_KEYS, DHCP_FLOOD, ESCALATED_DHCP, ESCALATED_LOGIN, KIND_DHCP, KIND_LOGIN, KIND_NONE, LOGIN_BRUTE_FORCE, LOGIN_SERVICES,
   type BehaviourFlows, type RuleVerdict, type RuleVerdictColumns,
 } from '../../lib/ml/behaviour-rules.js';
@@ -109,6 +109,115 @@ describe('behaviour rules: DHCP flood', () => {
   });
 });
 
+describe('behaviour rules: trusted sources', () => {
+  const hitsWith = (flows: unknown[], trustedSources: string[]): number[] => {
+    const h = judgeBehaviour(behaviourFlowsFromObjects(flows), { trustedSources });
+    return [...h.codes.keys()].filter((i) => h.codes[i] !== 0);
+  };
+
+  it('parseAddressList: IPv4 and IPv6 addresses and CIDR prefixes (host bits ignored), separated by commas, spaces or newlines', () => {
+    const cases: Array<[string, string, boolean]> = [
+      ['192.168.56.1', '192.168.56.1', true], ['192.168.56.1', '192.168.56.2', false],
+      ['192.168.56.0/24', '192.168.56.255', true], ['192.168.56.0/24', '192.168.57.0', false],
+      ['192.168.56.77/24', '192.168.56.3', true], ['10.0.0.0/8', '10.255.1.2', true], ['10.0.0.0/8', '11.0.0.0', false],
+      ['0.0.0.0/0', '203.0.113.9', true], ['0.0.0.0/0', 'fd00::1', false],
+      ['fd00::/8', 'fd12:3456::1', true], ['fd00::/8', 'fe00::1', false], ['fd00::/8', '10.0.0.1', false],
+      ['fc00::/7', 'fdff::1', true], ['fc00::/7', 'fe00::', false],
+      ['2001:db8:abcd:12::/63', '2001:db8:abcd:13:ffff::1', true], ['2001:db8:abcd:12::/63', '2001:db8:abcd:14::', false],
+      ['2001:db8:abcd:12::/63', '2001:DB8:ABCD:12::', true],
+      ['2001:db8::1', '2001:0db8:0:0:0:0:0:1', true], ['2001:db8::1', '2001:db8::2', false], ['2001:db8::/128', '2001:db8::', true],
+      ['::/0', 'fe80::1', true], ['::', '::', true], ['1::', '1::1', false], ['::1', '0:0:0:0:0:0:0:1', true],
+      // an IPv4 entry covers the IPv4-mapped IPv6 form; a dotted quad inside IPv6 text is parsed
+      ['192.168.56.0/24', '::ffff:192.168.56.9', true], ['::ffff:1.2.3.4', '::ffff:102:304', true],
+      ['192.168.56.1', 'not an address', false], ['192.168.56.1', '', false],
+    ];
+    assert.deepEqual(cases.map(([list, addr]) => parseAddressList(list).matchesText(addr)), cases.map(([, , want]) => want));
+    const m = parseAddressList('10.0.0.5, 192.168.1.0/24\nfd00::/8;2001:db8::1');
+    assert.deepEqual([m.size, m.entries], [4, ['10.0.0.5', '192.168.1.0/24', 'fd00::/8', '2001:db8::1']]);
+    // numeric IPv4 keys (flow columns) without text
+    assert.deepEqual([m.matches(0x0a000005), m.matches(0xc0a801fe), m.matches(0xc0a802fe), m.matches('fd00::9'), m.matchesV6([0xfd, ...Array(15).fill(0)])], [true, true, false, true, true]);
+    assert.equal(parseAddressList(['10.0.0.5,10.0.0.6', ' ']).size, 2);
+    assert.equal(parseAddressList(undefined).size, 0);
+  });
+
+  it('a malformed entry throws an AddressListError naming it, from the parser and from the rules', () => {
+    const bad: Array<[string, string]> = [
+      ['10.0.0.300', "trusted sources: '10.0.0.300' is not an IPv4/IPv6 address or CIDR prefix"],
+      ['10.0.0.0/33', "trusted sources: '10.0.0.0/33' has a bad prefix length (IPv4: 0-32)"],
+      ['fd00::/129', "trusted sources: 'fd00::/129' has a bad prefix length (IPv6: 0-128)"],
+      ['abc', "trusted sources: 'abc' is not an IPv4/IPv6 address or CIDR prefix"],
+      ['1::2::3', "trusted sources: '1::2::3' is not an IPv4/IPv6 address or CIDR prefix"],
+      ['10.0.0.0/', "trusted sources: '10.0.0.0/' has a bad prefix length (IPv4: 0-32)"],
+      ['10.0.0.0/-1', "trusted sources: '10.0.0.0/-1' has a bad prefix length (IPv4: 0-32)"],
+      ['1.2.3', "trusted sources: '1.2.3' is not an IPv4/IPv6 address or CIDR prefix"],
+      ['1:2:3:4:5:6:7:8:9', "trusted sources: '1:2:3:4:5:6:7:8:9' is not an IPv4/IPv6 address or CIDR prefix"],
+    ];
+    for (const [entry, message] of bad) {
+      assert.throws(() => parseAddressList(['10.0.0.1', entry]), (err: unknown) => err instanceof AddressListError && err.entry === entry && err.message === message);
+      assert.throws(() => new BehaviourRules({ trustedSources: [entry] }), { message });
+      assert.throws(() => judgeBehaviour(behaviourFlowsFromObjects([]), { trustedSources: [entry] }), { message });
+    }
+    assert.throws(() => parseAddressList('abc', '--trusted-sources'), { message: "--trusted-sources: 'abc' is not an IPv4/IPv6 address or CIDR prefix" });
+  });
+
+  it('batch: login flows of a trusted source neither count nor are escalated; other sources and the DHCP rule are unaffected', () => {
+    const ssh = (src: string) => [0, 10, 20, 30, 40].map((t) => flow(t, src, 22));
+    const dhcp = Array.from({ length: 16 }, (_, i) => flow(100 + i / 15, '192.168.56.1', 67, { bwd: 0 }));
+    const flows = [...ssh('192.168.56.1'), ...ssh('10.0.0.9'), ...ssh('fd00::5'), ...dhcp];
+    const login = (from: number) => [from, from + 1, from + 2, from + 3, from + 4];
+    const dhcpRows = [...Array(16).keys()].map((i) => 15 + i);
+    assert.deepEqual(hitsWith(flows, []), [...login(0), ...login(5), ...login(10), ...dhcpRows]);
+    assert.deepEqual(hitsWith(flows, ['192.168.56.1']), [...login(5), ...login(10), ...dhcpRows]);
+    assert.deepEqual(hitsWith(flows, ['192.168.56.0/24', 'fd00::/8']), [...login(5), ...dhcpRows]);
+    assert.deepEqual(hitsWith(flows, ['192.168.57.0/24', 'fe00::/8']), [...login(0), ...login(5), ...login(10), ...dhcpRows], 'prefixes that do not match');
+    assert.deepEqual(hitsWith(flows, ['0.0.0.0/0', '::/0']), dhcpRows);
+    const h = judgeBehaviour(behaviourFlowsFromObjects(flows), { trustedSources: parseAddressList('10.0.0.9') });
+    assert.deepEqual([...h.trusted!.keys()].filter((i) => h.trusted![i]), login(5));
+    assert.equal(judgeBehaviour(behaviourFlowsFromObjects(flows)).trusted, null);
+    // escalateByRules: the trusted source's benign verdicts stay as the model gave them
+    const v = benignVerdicts(flows.length);
+    assert.equal(escalateByRules(flows, v, { trustedSources: ['192.168.56.1', 'fd00::5'] }), 5 + 16);
+    assert.deepEqual(v.map((x) => x.escalated ?? x.label), [
+      ...Array(5).fill('BENIGN'), ...Array(5).fill('5+ ssh sessions from 10.0.0.9 within 60 s'), ...Array(5).fill('BENIGN'), ...Array(16).fill('16+ DHCP requests within 1 s'),
+    ]);
+  });
+
+  it('streaming: a trusted source is neither counted nor remembered; stats count its login flows', () => {
+    const one = (t: number, src: HostKey): BehaviourFlows => ({ rows: 1, time: Float64Array.of(t), kind: Uint8Array.of(KIND_LOGIN + 1), src: [src] });
+    const stream = (rules: BehaviourRules, src: HostKey) => [0, 1, 2, 3, 4, 5].map((k) => rules.judge(one(k, src), new Uint8Array(1)).codes[0]);
+    const trusting = new BehaviourRules({ trustedSources: ['192.168.56.0/24', '2001:db8::/32'] });
+    assert.deepEqual(stream(trusting, 0xc0a83801), [0, 0, 0, 0, 0, 0], 'numeric IPv4 key');
+    assert.deepEqual(stream(trusting, '192.168.56.1'), [0, 0, 0, 0, 0, 0], 'text IPv4 key');
+    assert.deepEqual(stream(trusting, '2001:db8::7'), [0, 0, 0, 0, 0, 0], 'IPv6 key');
+    assert.deepEqual(stream(trusting, 0xc0a83901), [0, 0, 0, 0, ESCALATED_LOGIN, ESCALATED_LOGIN], 'another source still alerts');
+    assert.deepEqual(trusting.keys, [0, 1, 0, 0, 0]);
+    assert.deepEqual(trusting.stats, { flows: 24, loginFlows: 6, dhcpFlows: 0, trustedLoginFlows: 18, escalatedLogin: 2, escalatedDhcp: 0 });
+  });
+
+  it('flow columns (IPv4 sources as numbers) and flow objects agree on sshguess, batch and streaming', async () => {
+    const objects = await meterCapture(SSH_GUESS, 'improved');
+    const batches: FlowColumns[] = [];
+    const fm = new Flowmeter({ profile: 'improved', onFlows: (b) => batches.push(flowColumnsFromBatch(b, fm.profile)) });
+    for await (const b of new CaptureReader(SSH_GUESS)) fm.push(b);
+    fm.close();
+    assert.equal(batches.length, 1);
+    const cols = behaviourFlowsFromColumns(batches[0]);
+    assert.deepEqual([...cols.src], Array(11).fill(0xc0a83801), 'numeric sources, no strings built');
+    const lists: Array<[string[], number]> = [[[], 11], [['192.168.56.1'], 0], [['192.168.56.0/24'], 0], [['0.0.0.0/0'], 0], [['192.168.57.0/24', 'fd00::/8'], 11], [['192.168.56.2'], 11]];
+    for (const [trustedSources, hits] of lists) {
+      const fromCols = judgeBehaviour(cols, { trustedSources }).codes;
+      assert.deepEqual(fromCols, judgeBehaviour(behaviourFlowsFromObjects(objects), { trustedSources }).codes, trustedSources.join());
+      assert.equal(fromCols.filter(Boolean).length, hits, trustedSources.join());
+      for (const input of [batches[0], objects] as Array<FlowColumns | unknown[]>) {
+        const v = fakeVerdicts(11);
+        const rules = new BehaviourRules({ trustedSources });
+        assert.equal(await rules.applyToColumnsSliced(input, v, 4, async () => undefined), hits ? 7 : 0, trustedSources.join());
+        assert.equal(rules.stats.trustedLoginFlows, 11 - (hits ? 11 : 0));
+      }
+    }
+  });
+});
+
 /** Deterministic pseudo-random numbers (mulberry32). */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -199,7 +308,7 @@ describe('behaviour rules: streaming', () => {
     assert.equal(hits, 0);
     assert.deepEqual([rules.keys, rules.capacity], [[0, cap, 0, 0, 0], [0, cap, 0, 0, 0]]);
     assert.deepEqual([shipped.keys, shipped.capacity], [[0, DEFAULT_RULES_MAX_KEYS, 0, 0, 0], [0, 65_536, 0, 0, 0]]);
-    assert.deepEqual(rules.stats, { flows: 1_000_000, loginFlows: 1_000_000, dhcpFlows: 0, escalatedLogin: 0, escalatedDhcp: 0 });
+    assert.deepEqual(rules.stats, { flows: 1_000_000, loginFlows: 1_000_000, dhcpFlows: 0, trustedLoginFlows: 0, escalatedLogin: 0, escalatedDhcp: 0 });
     // one flow per batch from a real brute forcer: the fifth completes the count
     const one = (t: number): BehaviourFlows => ({ rows: 1, time: Float64Array.of(t), kind: Uint8Array.of(KIND_LOGIN + 1), src: [0xc0000201] });
     assert.deepEqual([0, 1, 2, 3, 4].map((k) => rules.judge(one(1200 + k), new Uint8Array(1)).codes[0]), [0, 0, 0, 0, ESCALATED_LOGIN]);
@@ -313,6 +422,31 @@ describe('behaviour rules: deepmad classify', { skip: needShared }, () => {
     assert.match(bad.stderr, /--rules must be on or off, got "maybe"/);
     assert.match(run('--help').stdout, /--rules on\|off/);
   });
+
+  it('--trusted-sources: sshguess from a trusted 192.168.56.1 (or its /24) gets no Login Brute Force escalation, 11 without or with a prefix that does not match; bad entries exit 2 naming them', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deepmad-rules-'));
+    const capture = path.join(pcaps, 'attack', 'zeek_ssh_sshguess.pcap');
+    const escalations = (...args: string[]): number => {
+      const out = path.join(dir, 'p.csv');
+      const r = run(capture, '--quiet', '--rules', 'on', '-o', out, ...args);
+      assert.equal(r.status, 0, r.stderr);
+      const t = readCsvFile(out);
+      assert.equal(t.rows.length, 11);
+      return t.rows.filter((c) => c[8] === LOGIN_BRUTE_FORCE && c[13] === '5+ ssh sessions from 192.168.56.1 within 60 s').length;
+    };
+    assert.deepEqual([
+      escalations(), escalations('--trusted-sources', '192.168.56.1'), escalations('--trusted-sources', '192.168.56.0/24'),
+      escalations('--trusted-sources', '192.168.57.0/24,fd00::/8'), escalations('--trusted-sources=10.0.0.5,192.168.56.0/24'),
+    ], [11, 0, 0, 11, 0]);
+    assert.match(run(capture, '--trusted-sources', '192.168.56.0/24').stdout, /: 11 flows, 0 flagged \(0\.0%\) — BENIGN 11$/m);
+    for (const [entry, why] of [['10.0.0.300', 'is not an IPv4/IPv6 address or CIDR prefix'], ['10.0.0.0/33', 'has a bad prefix length (IPv4: 0-32)'], ['fd00::/129', 'has a bad prefix length (IPv6: 0-128)'], ['abc', 'is not an IPv4/IPv6 address or CIDR prefix']]) {
+      const bad = run(capture, '--trusted-sources', `192.168.56.1,${entry}`);
+      assert.equal(bad.status, 2, entry);
+      assert.equal(bad.stderr, `deepmad classify: --trusted-sources: '${entry}' ${why}\n`);
+      assert.equal(bad.stdout, '');
+    }
+    assert.match(run('--help').stdout, /--trusted-sources IP\|CIDR/);
+  });
 });
 
 describe('behaviour rules: deepmad detect', { skip: needShared }, () => {
@@ -334,5 +468,20 @@ describe('behaviour rules: deepmad detect', { skip: needShared }, () => {
     const bad = spawnSync(process.execPath, [cli, 'detect', SSH_GUESS, '--rules', 'maybe'], { encoding: 'utf8' });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /--rules must be on or off, got "maybe"/);
+  });
+
+  it('--trusted-sources: a trusted 192.168.56.0/24 leaves sshguess without alerts (its 11 login flows not counted); a bad entry exits 2 naming it', () => {
+    const r = spawnSync(process.execPath, [cli, 'detect', SSH_GUESS, '--trusted-sources', 'fd00::/8,192.168.56.0/24', '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.deepEqual([s.flows, s.maliciousFlows, s.escalatedByRules, s.trustedLoginFlows, s.byClass], [11, 0, undefined, 11, {}]);
+    const text = spawnSync(process.execPath, [cli, 'detect', SSH_GUESS, '--trusted-sources', '192.168.56.1'], { encoding: 'utf8' });
+    assert.match(text.stdout, /^rules: 11 login flow\(s\) from trusted sources not counted$/m);
+    const other = JSON.parse(spawnSync(process.execPath, [cli, 'detect', SSH_GUESS, '--trusted-sources', '192.168.57.0/24', '--json'], { encoding: 'utf8' }).stdout);
+    assert.deepEqual([other.maliciousFlows, other.escalatedByRules, other.trustedLoginFlows], [11, 11, undefined]);
+    const bad = spawnSync(process.execPath, [cli, 'detect', SSH_GUESS, '--trusted-sources', '10.0.0.0/33'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr, "deepmad detect: --trusted-sources: '10.0.0.0/33' has a bad prefix length (IPv4: 0-32)\n");
+    assert.match(spawnSync(process.execPath, [cli, 'detect', '--help'], { encoding: 'utf8' }).stdout, /--trusted-sources a,b\/24/);
   });
 });
