@@ -13,7 +13,6 @@
 export class AddressListError extends Error {
   constructor(readonly entry: string, message: string) {
     super(message);
-    this.name = 'AddressListError';
   }
 }
 

@@ -252,8 +252,8 @@ describe('deepmad-classifier', () => {
   });
 
   /** sshguess's 11 SSH sessions (model P(attack) 0.17–0.72, under the default threshold) in messages of `sizes` flows, through the shipped default model. */
-  const runSshGuess = async (sizes: number[], rules?: boolean, output?: string): Promise<{ benign: Flow[]; bad: Flow[]; status: string }> => {
-    await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', ...(rules === undefined ? {} : { rules }), ...(output ? { output } : {}), wires: [['benign'], ['bad']] }, helperNode('benign'), helperNode('bad')]);
+  const runSshGuess = async (sizes: number[], rules?: boolean, output?: string, extra: Record<string, unknown> = {}): Promise<{ benign: Flow[]; bad: Flow[]; status: string }> => {
+    await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', ...(rules === undefined ? {} : { rules }), ...(output ? { output } : {}), ...extra, wires: [['benign'], ['bad']] }, helperNode('benign'), helperNode('bad')]);
     const status = recordStatus(h.getNode('c1'));
     const bad: Flow[] = [];
     h.getNode('bad').on('input', (m: Flow) => { if (m.topic !== 'deepmad/eof') bad.push(m); });
@@ -315,6 +315,34 @@ describe('deepmad-classifier', () => {
     assert.equal(v.classes.length, 19);
     assert.ok(!v.classes.includes('Login Brute Force'));
     assert.equal(v.probabilities.length, 11 * 19);
+  });
+
+  it('trusted sources: sshguess from a trusted 192.168.56.0/24 stays on output 1 (benign, not escalated)', async () => {
+    const trusted = await runSshGuess([11], undefined, undefined, { trustedSources: '10.0.0.5, 192.168.56.0/24 fd00::/8' });
+    assert.deepEqual(trusted.bad, []);
+    assert.equal(trusted.benign.length, 1);
+    assert.deepEqual(trusted.benign[0].payload.map((f: Flow) => [f['Src IP'], f.label, f.escalated]), sshFlows.map(() => ['192.168.56.1', 'BENIGN', undefined]));
+    assert.match(trusted.status, /· 0 detections \/ 11 flows$/);
+  });
+
+  it('trusted sources: a prefix that does not match keeps the 11 escalations', async () => {
+    const other = await runSshGuess([11], undefined, undefined, { trustedSources: '192.168.57.0/24' });
+    assert.deepEqual([other.benign, other.bad.map((m) => m.detections)], [[], [11]]);
+  });
+
+  it('trusted sources: a bad entry fails the deploy with an error and a red ring naming it; flows are refused, not classified', async () => {
+    await h.load(['classifier'], [tab(), { id: 'c1', z: 't1', type: 'deepmad-classifier', trustedSources: '192.168.56.1, 10.0.0.300', wires: [['out'], ['out']] }, catchNode('c9', 'caught'), helperNode('caught'), helperNode('out')]);
+    const c1 = h.getNode('c1');
+    const st = await recordStatus(c1).waitFor((s) => s.fill === 'red');
+    assert.deepEqual([st.shape, st.text], ['ring', 'bad trusted source: 10.0.0.300']);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(errorCalls(c1).map(([e]) => String((e as Error).message ?? e)), ["trusted sources: '10.0.0.300' is not an IPv4/IPv6 address or CIDR prefix"]);
+    const out: Flow[] = [];
+    h.getNode('out').on('input', (m: Flow) => out.push(m));
+    const caught = nextMessage(h.getNode('caught'));
+    c1.receive({ topic: 'deepmad/flows', payload: own(sshFlows) });
+    assert.equal((await caught).error.message, "Error: trusted sources: '10.0.0.300' is not an IPv4/IPv6 address or CIDR prefix");
+    assert.deepEqual(out, []);
   });
 
   it('fails at deploy, naming the columns, when the card needs columns the profile does not produce', async () => {
