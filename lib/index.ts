@@ -19,3 +19,4 @@ export { kerasToOnnx } from './ml/keras.js';
 export { defaultModelPath } from './ml/default-model.js';
 export { LoneFlowContext, judgeLoneFlows, contextFlowsFromObjects, contextFlowsFromColumns, SUPPRESSED_SINGLE_PACKET } from './ml/lone-flow-context.js';
 export { BehaviourRules, judgeBehaviour, escalateByRules, behaviourFlowsFromObjects, behaviourFlowsFromColumns, LOGIN_BRUTE_FORCE, DHCP_FLOOD } from './ml/behaviour-rules.js';
+export { parseAddressList, AddressListError } from './ml/address-match.js';
