@@ -98,28 +98,49 @@ const isV4Mapped = (b: Uint8Array): boolean => {
 export class AddressMatcher {
   private readonly v4Net: Uint32Array;
   private readonly v4Mask: Uint32Array;
+  /** index into `entries` of each IPv4 prefix (list order) */
+  private readonly v4Entry: Uint32Array;
   /** 16 network bytes per IPv6 entry */
   private readonly v6Net: Uint8Array;
   private readonly v6Len: Uint8Array;
+  private readonly v6Entry: Uint32Array;
 
   /** `entries`: the list as written, in order; use parseAddressList to build one. */
-  constructor(readonly entries: readonly string[], v4: { net: number[]; mask: number[] }, v6: { net: number[]; len: number[] }) {
+  constructor(readonly entries: readonly string[], v4: { net: number[]; mask: number[]; entry: number[] }, v6: { net: number[]; len: number[]; entry: number[] }) {
     this.v4Net = Uint32Array.from(v4.net);
     this.v4Mask = Uint32Array.from(v4.mask);
+    this.v4Entry = Uint32Array.from(v4.entry);
     this.v6Net = Uint8Array.from(v6.net);
     this.v6Len = Uint8Array.from(v6.len);
+    this.v6Entry = Uint32Array.from(v6.entry);
   }
 
   get size(): number { return this.entries.length; }
 
   /** An IPv4 address as an unsigned 32-bit number (192.168.56.1 = 0xc0a83801). */
-  matchesV4(addr: number): boolean {
-    for (let k = 0; k < this.v4Net.length; k++) if (((addr ^ this.v4Net[k]) & this.v4Mask[k]) === 0) return true;
-    return false;
-  }
+  matchesV4(addr: number): boolean { return this.v4Index(addr) >= 0; }
 
   /** An IPv6 address as 16 bytes from `at`. */
-  matchesV6(bytes: ArrayLike<number>, at = 0): boolean {
+  matchesV6(bytes: ArrayLike<number>, at = 0): boolean { return this.v6Index(bytes, at) >= 0; }
+
+  /** Address text (IPv4, IPv6, IPv4-mapped IPv6); anything that is not an address matches nothing. */
+  matchesText(s: string): boolean { return this.textIndex(s) >= 0; }
+
+  /** A source key of the stages after the model: an IPv4 address as a number, or address text. */
+  matches(key: string | number): boolean {
+    return (typeof key === 'number' ? this.v4Index(key >>> 0) : this.textIndex(key)) >= 0;
+  }
+
+  /** Index into `entries` of the first entry (in list order) covering this address text, or -1. */
+  matchIndex(s: string): number { return this.textIndex(s); }
+
+  /** Lowest entry index covering the IPv4 number, or -1. */
+  private v4Index(addr: number): number {
+    for (let k = 0; k < this.v4Net.length; k++) if (((addr ^ this.v4Net[k]) & this.v4Mask[k]) === 0) return this.v4Entry[k];
+    return -1;
+  }
+
+  private v6Index(bytes: ArrayLike<number>, at: number): number {
     const net = this.v6Net;
     for (let k = 0; k < this.v6Len.length; k++) {
       const len = this.v6Len[k], base = k * 16, full = len >>> 3;
@@ -127,23 +148,19 @@ export class AddressMatcher {
       while (b < full && bytes[at + b] === net[base + b]) b++;
       if (b < full) continue;
       const rest = len & 7;
-      if (rest === 0 || ((bytes[at + full] ^ net[base + full]) & (0xff00 >>> rest) & 255) === 0) return true;
+      if (rest === 0 || ((bytes[at + full] ^ net[base + full]) & (0xff00 >>> rest) & 255) === 0) return this.v6Entry[k];
     }
-    return false;
+    return -1;
   }
 
-  /** Address text (IPv4, IPv6, IPv4-mapped IPv6); anything that is not an address matches nothing. */
-  matchesText(s: string): boolean {
+  private textIndex(s: string): number {
     const b = scratchBytes;
     const family = parseAddressBytes(s, 0, s.length, b);
-    if (family === V4) return this.matchesV4(v4Number(b, 0));
-    if (family !== V6) return false;
-    return this.matchesV6(b) || (isV4Mapped(b) && this.matchesV4(v4Number(b, 12)));
-  }
-
-  /** A source key of the stages after the model: an IPv4 address as a number, or address text. */
-  matches(key: string | number): boolean {
-    return typeof key === 'number' ? this.matchesV4(key >>> 0) : this.matchesText(key);
+    if (family === V4) return this.v4Index(v4Number(b, 0));
+    if (family !== V6) return -1;
+    const v6 = this.v6Index(b, 0);
+    const v4 = isV4Mapped(b) ? this.v4Index(v4Number(b, 12)) : -1;
+    return v6 < 0 ? v4 : v4 < 0 ? v6 : Math.min(v4, v6);
   }
 }
 
@@ -159,10 +176,11 @@ export function splitAddressList(list: string | readonly string[]): string[] {
  */
 export function parseAddressList(list: string | readonly string[] | undefined, what = 'trusted sources'): AddressMatcher {
   const entries = list === undefined ? [] : splitAddressList(list);
-  const v4 = { net: [] as number[], mask: [] as number[] };
-  const v6 = { net: [] as number[], len: [] as number[] };
+  const v4 = { net: [] as number[], mask: [] as number[], entry: [] as number[] };
+  const v6 = { net: [] as number[], len: [] as number[], entry: [] as number[] };
   const b = new Uint8Array(16);
-  for (const entry of entries) {
+  for (let e = 0; e < entries.length; e++) {
+    const entry = entries[e];
     const slash = entry.indexOf('/');
     const family = parseAddressBytes(entry, 0, slash < 0 ? entry.length : slash, b);
     if (family === 0) throw new AddressListError(entry, `${what}: '${entry}' is not an IPv4/IPv6 address or CIDR prefix`);
@@ -172,13 +190,18 @@ export function parseAddressList(list: string | readonly string[] | undefined, w
     if (!/^\d{1,3}$/.test(lenText) || len > max) {
       throw new AddressListError(entry, `${what}: '${entry}' has a bad prefix length (${family === V4 ? 'IPv4' : 'IPv6'}: 0-${max})`);
     }
-    if (family === V4) {
-      const mask = v4Mask(len);
+    if (family === V4 || (len >= 96 && isV4Mapped(b))) {
+      // an IPv4 prefix; an IPv4-mapped IPv6 prefix (::ffff:a.b.c.d/96+) covers plain IPv4 addresses too
+      const at = family === V4 ? 0 : 12;
+      const mask = v4Mask(family === V4 ? len : len - 96);
       v4.mask.push(mask);
-      v4.net.push((v4Number(b, 0) & mask) >>> 0);
-    } else {
+      v4.net.push((v4Number(b, at) & mask) >>> 0);
+      v4.entry.push(e);
+    }
+    if (family === V6) {
       for (let i = 0; i < 16; i++) v6.net.push(i < len >>> 3 ? b[i] : i === len >>> 3 ? b[i] & (0xff00 >>> (len & 7)) & 255 : 0);
       v6.len.push(len);
+      v6.entry.push(e);
     }
   }
   return new AddressMatcher(Object.freeze([...entries]), v4, v6);
