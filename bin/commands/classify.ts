@@ -82,9 +82,11 @@ export const command: Command = {
       for (const n of clf.notes) console.error(`note: ${n}`);
       let outFd: number | null = null;
       // the stage's column only when it may run (row-file predictions keep their old layout)
-      const contextFor = (input: string): boolean => context === 'on' || (context === undefined && !isHdf5File(input) && looksLikeCapture(input));
+      // both stages: what was asked for, else on for captures and off for row files (no neighbourhood)
+      const stageOn = (arg: string | undefined, input: string): boolean => arg === 'on' || (arg === undefined && !isHdf5File(input) && looksLikeCapture(input));
+      const contextFor = (input: string): boolean => stageOn(context, input);
       const suppressedColumn = a.positionals.some(contextFor);
-      const rulesFor = (input: string): boolean => rules === 'on' || (rules === undefined && !isHdf5File(input) && looksLikeCapture(input));
+      const rulesFor = (input: string): boolean => stageOn(rules, input);
       // the reasons' column only when asked for by name (the default -o layout stays as it was)
       const escalatedColumn = rules === 'on';
       if (one(a, 'out')) {

@@ -46,6 +46,7 @@ import { formatIp } from '../flow/format.js';
 import type { Verdict, VerdictColumns } from './classifier.js';
 import { parseTimestamp } from './lone-flow-context.js';
 import { KeyedLatestTimes, keepLatest, type HostKey } from './keyed-latest-times.js';
+import { BWD_PACKETS_NAMES, DST_PORT_NAMES, FWD_BYTES_NAMES, PROTOCOL_NAMES, SRC_IP_NAMES, TIME_NAMES, fieldReader, isFlowObject, pickName } from './flow-fields.js';
 import { AddressMatcher, parseAddressList } from './address-match.js';
 
 export { AddressListError, AddressMatcher, parseAddressList } from './address-match.js';
@@ -130,13 +131,6 @@ type Malicious = ArrayLike<number | boolean>;
 
 // ---- reading flows --------------------------------------------------------------------------
 
-const PROTO_NAMES = ['Protocol', ' Protocol'];
-const DPORT_NAMES = ['Dst Port', 'Destination Port', ' Destination Port'];
-const FWD_LEN_NAMES = ['Total Length of Fwd Packet', 'Total Length of Fwd Packets', ' Total Length of Fwd Packets', 'TotLen Fwd Pkts'];
-const BWD_NAMES = ['Total Bwd packets', 'Total Backward Packets', ' Total Backward Packets', 'Tot Bwd Pkts'];
-const SRC_NAMES = ['Src IP', 'Source IP', ' Source IP'];
-const TIME_NAMES = ['Timestamp', ' Timestamp'];
-
 /** LOGIN_SERVICES index by port (-1 elsewhere): one typed-array load per flow. */
 const SERVICE_OF_PORT = new Int8Array(65_536).fill(-1);
 LOGIN_SERVICES.forEach((s, i) => { SERVICE_OF_PORT[s.port] = i; });
@@ -149,26 +143,6 @@ export function flowKind(protocol: number, dstPort: number, fwdBytes: number, bw
   return s >= 0 && dstPort === (dstPort | 0) && fwdBytes > 0 && bwdPackets > 0 ? KIND_LOGIN + s : KIND_NONE;
 }
 
-const isObj = (f: unknown): f is Record<string, unknown> => typeof f === 'object' && f !== null;
-const pick = (f: Record<string, unknown>, names: string[]): string | undefined => names.find((n) => n in f);
-
-/**
- * Reads named fields of a flow object into `cell` by constant property names (a function generated
- * once per name set): a `flow[name]` loop over ~90-key objects is a slow megamorphic keyed load.
- */
-function readerFor(names: Array<string | undefined>): (f: Record<string, unknown>, cell: unknown[]) => void {
-  const sig = names.map((n) => n ?? '\u0001').join('\u0000');
-  let r = readerCache.get(sig);
-  if (!r) {
-    // JSON.stringify makes every name a safe string literal
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    r = new Function('f', 'c', names.map((n, i) => `c[${i}] = ${n === undefined ? 'undefined' : `f[${JSON.stringify(n)}]`};`).join('\n')) as (f: Record<string, unknown>, cell: unknown[]) => void;
-    if (readerCache.size > 64) readerCache.clear();
-    readerCache.set(sig, r);
-  }
-  return r;
-}
-const readerCache = new Map<string, (f: Record<string, unknown>, cell: unknown[]) => void>();
 
 /** The rules' fields of flow objects `from`…`to`; anything that is not an object never counts. */
 export function behaviourFlowsFromObjects(flows: ArrayLike<unknown>, from = 0, to = flows.length): BehaviourFlows {
@@ -176,20 +150,20 @@ export function behaviourFlowsFromObjects(flows: ArrayLike<unknown>, from = 0, t
   const out: BehaviourFlows = { rows: n, time: new Float64Array(n), kind: new Uint8Array(n), src: new Array<HostKey>(n) };
   if (n === 0) return out;
   // each name picked once, from the first of the leading flows that has it (a batch comes from one profile)
-  const sets = [PROTO_NAMES, DPORT_NAMES, FWD_LEN_NAMES, BWD_NAMES, SRC_NAMES, TIME_NAMES];
+  const sets = [PROTOCOL_NAMES, DST_PORT_NAMES, FWD_BYTES_NAMES, BWD_PACKETS_NAMES, SRC_IP_NAMES, TIME_NAMES];
   const names: Array<string | undefined> = sets.map(() => undefined);
   for (let i = from, found = 0; i < Math.min(to, from + 64) && found < sets.length; i++) {
     const f = flows[i];
-    if (!isObj(f)) continue;
-    for (let k = 0; k < sets.length; k++) if (names[k] === undefined && (names[k] = pick(f, sets[k])) !== undefined) found++;
+    if (!isFlowObject(f)) continue;
+    for (let k = 0; k < sets.length; k++) if (names[k] === undefined && (names[k] = pickName(f, sets[k])) !== undefined) found++;
   }
-  const read = readerFor(names);
+  const read = fieldReader(names);
   const src = out.src as HostKey[];
   const cell: unknown[] = [0, 0, 0, 0, '', ''];
   for (let i = 0; i < n; i++) {
     const f = flows[from + i];
     src[i] = '';
-    if (!isObj(f)) { out.time[i] = NaN; continue; }
+    if (!isFlowObject(f)) { out.time[i] = NaN; continue; }
     read(f, cell);
     const kind = flowKind(Number(cell[0]), Number(cell[1]), Number(cell[2]), Number(cell[3]));
     out.kind[i] = kind;
@@ -208,7 +182,7 @@ export function behaviourFlowsFromColumns(fc: FlowColumns, from = 0, to = fc.row
   const out: BehaviourFlows = { rows: n, time: new Float64Array(n), kind: new Uint8Array(n), src: new Array<HostKey>(n) };
   const W = fc.columns.length;
   const col = (names: string[]): number => { for (const x of names) { const j = fc.columns.indexOf(x); if (j >= 0) return j; } return -1; };
-  const fl = col(FWD_LEN_NAMES), bp = col(BWD_NAMES);
+  const fl = col(FWD_BYTES_NAMES), bp = col(BWD_PACKETS_NAMES);
   const num = (r: number, j: number): number => (j >= 0 ? fc.values[r * W + j] : NaN);
   const src = out.src as HostKey[];
   const id = identOf(fc);
@@ -222,10 +196,10 @@ export function behaviourFlowsFromColumns(fc: FlowColumns, from = 0, to = fc.row
     }
     return out;
   }
-  const pj = col(PROTO_NAMES), dj = col(DPORT_NAMES);
+  const pj = col(PROTOCOL_NAMES), dj = col(DST_PORT_NAMES);
   const text = (names: string[]): string[] | undefined => { const k = names.find((x) => x in fc.text); return k !== undefined ? fc.text[k] : undefined; };
-  const srcText = text(SRC_NAMES), ts = text(TIME_NAMES);
-  const protoText = pj < 0 ? text(PROTO_NAMES) : undefined, portText = dj < 0 ? text(DPORT_NAMES) : undefined;
+  const srcText = text(SRC_IP_NAMES), ts = text(TIME_NAMES);
+  const protoText = pj < 0 ? text(PROTOCOL_NAMES) : undefined, portText = dj < 0 ? text(DST_PORT_NAMES) : undefined;
   for (let r = 0; r < n; r++) {
     const x = from + r;
     const proto = pj >= 0 ? num(x, pj) : Number(protoText?.[x]);

@@ -40,6 +40,7 @@ import { identOf, isFlowColumns, lazyIntact } from '../normalize/flow-columns.js
 import { formatIp } from '../flow/format.js';
 import type { Verdict, VerdictColumns } from './classifier.js';
 import { KeyedLatestTimes, type HostKey } from './keyed-latest-times.js';
+import { BWD_PACKETS_NAMES, DST_IP_NAMES, FWD_PACKETS_NAMES, SRC_IP_NAMES, TIME_NAMES, fieldReader, isFlowObject, pickName } from './flow-fields.js';
 
 export type { HostKey } from './keyed-latest-times.js';
 
@@ -81,31 +82,21 @@ type Malicious = ArrayLike<number | boolean>;
 
 // ---- reading flows --------------------------------------------------------------------------
 
-const FWD_NAMES = ['Total Fwd Packet', 'Total Fwd Packets', ' Total Fwd Packets', 'Tot Fwd Pkts'];
-const BWD_NAMES = ['Total Bwd packets', 'Total Backward Packets', ' Total Backward Packets', 'Tot Bwd Pkts'];
-const SRC_NAMES = ['Src IP', 'Source IP', ' Source IP'];
-const DST_NAMES = ['Dst IP', 'Destination IP', ' Destination IP'];
-const TIME_NAMES = ['Timestamp', ' Timestamp'];
-
-const pick = (f: Record<string, unknown>, names: string[]): string | undefined => names.find((n) => n in f);
-
 /** The rule's fields of flow objects `from`…`to` (column names as the flow meter's profiles print them). */
 export function contextFlowsFromObjects(flows: ArrayLike<unknown>, from = 0, to = flows.length): ContextFlows {
   const n = Math.max(0, to - from);
   const out: ContextFlows = { rows: n, time: new Float64Array(n), single: new Uint8Array(n), src: new Array<HostKey>(n), dst: new Array<HostKey>(n) };
   if (n === 0) return out;
   // column names are picked once, from the first flow that has an address (a batch comes from one profile)
-  const isObj = (f: unknown): f is Record<string, unknown> => typeof f === 'object' && f !== null;
   let f0: Record<string, unknown> = {};
-  for (let i = 0; i < flows.length; i++) { const f = flows[i]; if (isObj(f) && pick(f, SRC_NAMES) !== undefined) { f0 = f; break; } }
-  const fwd = pick(f0, FWD_NAMES), bwd = pick(f0, BWD_NAMES), src = pick(f0, SRC_NAMES), dst = pick(f0, DST_NAMES), ts = pick(f0, TIME_NAMES);
-  const read = fieldReader(fwd, bwd, src, dst, ts);
+  for (let i = 0; i < flows.length; i++) { const f = flows[i]; if (isFlowObject(f) && pickName(f, SRC_IP_NAMES) !== undefined) { f0 = f; break; } }
+  const read = fieldReader([FWD_PACKETS_NAMES, BWD_PACKETS_NAMES, SRC_IP_NAMES, DST_IP_NAMES, TIME_NAMES].map((names) => pickName(f0, names)));
   const s = out.src as HostKey[], d = out.dst as HostKey[];
   const cell: unknown[] = [0, 0, '', '', ''];
   for (let i = 0; i < n; i++) {
     const f = flows[from + i];
     // not an object: never judged, never corroborates
-    if (!isObj(f)) { out.time[i] = NaN; s[i] = ''; d[i] = ''; continue; }
+    if (!isFlowObject(f)) { out.time[i] = NaN; s[i] = ''; d[i] = ''; continue; }
     read(f, cell);
     out.single[i] = Number(cell[0]) + Number(cell[1]) <= 1 ? 1 : 0;
     out.time[i] = parseTimestamp(cell[4]);
@@ -115,22 +106,6 @@ export function contextFlowsFromObjects(flows: ArrayLike<unknown>, from = 0, to 
   return out;
 }
 
-/**
- * Reads the five fields by constant property names (generated once per name set): a `flow[name]`
- * loop over ~90-key flow objects is a megamorphic keyed load, about half of this stage's time.
- */
-function fieldReader(...names: Array<string | undefined>): (f: Record<string, unknown>, cell: unknown[]) => void {
-  const key = names.join('\u0000');
-  let r = readers.get(key);
-  if (!r) {
-    // JSON.stringify makes each name a safe string literal; a missing column reads as undefined
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    r = new Function('f', 'c', names.map((nm, i) => `c[${i}] = ${nm === undefined ? 'undefined' : `f[${JSON.stringify(nm)}]`};`).join('\n')) as (f: Record<string, unknown>, cell: unknown[]) => void;
-    readers.set(key, r);
-  }
-  return r;
-}
-const readers = new Map<string, (f: Record<string, unknown>, cell: unknown[]) => void>();
 
 /**
  * The rule's fields of a columnar batch. While its identity columns are still the flow meter's lazy
@@ -140,8 +115,8 @@ export function contextFlowsFromColumns(fc: FlowColumns, from = 0, to = fc.rows)
   const n = Math.max(0, to - from);
   const out: ContextFlows = { rows: n, time: new Float64Array(n), single: new Uint8Array(n), src: new Array<HostKey>(n), dst: new Array<HostKey>(n) };
   const c = fc.columns.length;
-  const fi = FWD_NAMES.map((x) => fc.columns.indexOf(x)).find((i) => i >= 0) ?? -1;
-  const bi = BWD_NAMES.map((x) => fc.columns.indexOf(x)).find((i) => i >= 0) ?? -1;
+  const fi = FWD_PACKETS_NAMES.map((x) => fc.columns.indexOf(x)).find((i) => i >= 0) ?? -1;
+  const bi = BWD_PACKETS_NAMES.map((x) => fc.columns.indexOf(x)).find((i) => i >= 0) ?? -1;
   for (let r = 0; r < n; r++) out.single[r] = fi >= 0 && bi >= 0 && fc.values[(from + r) * c + fi] + fc.values[(from + r) * c + bi] <= 1 ? 1 : 0;
   const id = identOf(fc);
   const s = out.src as HostKey[], d = out.dst as HostKey[];
@@ -156,7 +131,7 @@ export function contextFlowsFromColumns(fc: FlowColumns, from = 0, to = fc.rows)
     return out;
   }
   const col = (names: string[]): string[] | undefined => { const k = names.find((x) => x in fc.text); return k !== undefined ? fc.text[k] : undefined; };
-  const src = col(SRC_NAMES), dst = col(DST_NAMES), ts = col(TIME_NAMES);
+  const src = col(SRC_IP_NAMES), dst = col(DST_IP_NAMES), ts = col(TIME_NAMES);
   for (let r = 0; r < n; r++) {
     out.time[r] = ts ? parseTimestamp(ts[from + r]) : NaN;
     s[r] = src?.[from + r] ?? '';
