@@ -8,7 +8,7 @@ import type { PacketBatch } from './packet-batch.js';
 export function allocBatch(capacity: number, linkTypes: number[] = []): PacketBatch {
   const n = capacity;
   // Bytes per packet, laid out widest first so every view is aligned.
-  const bytes = n * (8 + 4 * 4 * 2 + 4 * 9 + 2 * 8 + 1 * 6);
+  const bytes = n * (8 + 4 * 4 * 2 + 4 * 9 + 2 * 9 + 1 * 6);
   const ab = new ArrayBuffer(bytes);
   let at = 0;
   const take = <T>(Ctor: new (b: ArrayBuffer, o: number, l: number) => T, each: number, width: number): T => {
@@ -36,6 +36,7 @@ export function allocBatch(capacity: number, linkTypes: number[] = []): PacketBa
   const ipHeaderLen = take(Uint16Array, 1, 2);
   const l4HeaderLen = take(Uint16Array, 1, 2);
   const vlanId = take(Uint16Array, 1, 2);
+  const tells = take(Uint16Array, 1, 2);
   const ipVersion = take(Uint8Array, 1, 1);
   const proto = take(Uint8Array, 1, 1);
   const icmpType = take(Uint8Array, 1, 1);
@@ -45,7 +46,7 @@ export function allocBatch(capacity: number, linkTypes: number[] = []): PacketBa
   return {
     count: 0, tsUs, wireLen, capLen, iface, ipVersion, proto, srcAddr, dstAddr, srcPort, dstPort,
     icmpType, icmpCode, tcpFlags, tcpWindow, tcpSeq, tcpAck, ipHeaderLen, ipTotalLen, l4HeaderLen,
-    payloadLen, ttl, ipId, fragOffset, flags, vlanId, linkTypes,
+    payloadLen, ttl, ipId, fragOffset, flags, vlanId, tells, linkTypes,
   };
 }
 
@@ -54,20 +55,23 @@ type ArrayField = Exclude<keyof PacketBatch, 'count' | 'linkTypes'>;
 const FIELDS: [ArrayField, number][] = [
   ['tsUs', 1], ['srcAddr', 4], ['dstAddr', 4], ['wireLen', 1], ['capLen', 1], ['tcpSeq', 1], ['tcpAck', 1],
   ['ipTotalLen', 1], ['payloadLen', 1], ['ipId', 1], ['fragOffset', 1], ['iface', 1], ['srcPort', 1],
-  ['dstPort', 1], ['tcpFlags', 1], ['tcpWindow', 1], ['ipHeaderLen', 1], ['l4HeaderLen', 1], ['vlanId', 1],
+  ['dstPort', 1], ['tcpFlags', 1], ['tcpWindow', 1], ['ipHeaderLen', 1], ['l4HeaderLen', 1], ['vlanId', 1], ['tells', 1],
   ['ipVersion', 1], ['proto', 1], ['icmpType', 1], ['icmpCode', 1], ['ttl', 1], ['flags', 1],
 ];
 
 /** A right-sized copy of rows [0, n) of `src` (used for short batches, so the big one can be reused). */
 export function copyBatchRows(src: PacketBatch, n: number): PacketBatch {
   const out = allocBatch(n, src.linkTypes);
-  for (const [key, per] of FIELDS) (out[key] as Uint8Array).set((src[key] as Uint8Array).subarray(0, n * per));
+  for (const [key, per] of FIELDS) {
+    const from = src[key] as Uint8Array | undefined; // `tells` is optional
+    if (from) (out[key] as Uint8Array).set(from.subarray(0, n * per));
+  }
   out.count = n;
   return out;
 }
 
 /** Zero rows [0, n) so a batch can be filled again (the decoder relies on zeroed rows). */
 export function clearBatchRows(b: PacketBatch, n: number): void {
-  for (const [key, per] of FIELDS) (b[key] as Uint8Array).fill(0, 0, n * per);
+  for (const [key, per] of FIELDS) (b[key] as Uint8Array | undefined)?.fill(0, 0, n * per);
   b.count = 0;
 }

@@ -11,6 +11,7 @@ import {
   PKT_BAD_IP, PKT_DONT_FRAGMENT, PKT_L2TP_INNER, PKT_L4_ABSENT, PKT_MORE_FRAGMENTS, PKT_TRUNCATED,
   type PacketBatch,
 } from './packet-batch.js';
+import { inspectTcpPayload } from './payload-tells.js';
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
@@ -298,7 +299,17 @@ function decodeL4(
       b.tcpFlags[i] = buf[q + 13] | ((buf[q + 12] & 1) << 8);
       b.tcpWindow[i] = (buf[q + 14] << 8) | buf[q + 15];
       b.l4HeaderLen[i] = doff;
-      b.payloadLen[i] = l4len > doff ? l4len - doff : 0;
+      const plen = l4len > doff ? l4len - doff : 0;
+      b.payloadLen[i] = plen;
+      // Payload tells need the bytes now: a batch keeps none (payload-tells.ts).
+      if (plen > 0) {
+        const at = q + doff;
+        const inCapture = end - at;
+        if (inCapture > 0) {
+          const tells = b.tells;
+          if (tells !== undefined) tells[i] = inspectTcpPayload(buf, at, inCapture < plen ? inCapture : plen, plen);
+        }
+      }
     } else {
       decodeTcpPartial(b, i, buf, q, avail, l4len);
     }

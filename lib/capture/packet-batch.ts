@@ -60,6 +60,11 @@ export interface PacketBatch {
   /** Outermost 802.1Q / 802.1ad VLAN id (0 when untagged). Added by the reader. */
   vlanId: Uint16Array;
   /**
+   * Payload tells of TCP segments (TELL_* bits of payload-tells.ts; 0 for everything else). Optional: a
+   * batch built elsewhere without it is metered without payload signatures.
+   */
+  tells?: Uint16Array;
+  /**
    * Link type (LINKTYPE_* number) of every interface seen so far, indexed by `iface`.
    * Shared snapshot per batch; small. Added by the reader.
    */

@@ -17,6 +17,7 @@ import {
   type PacketBatch,
 } from '../capture/packet-batch.js';
 import { allocBatch } from '../capture/batch-alloc.js';
+import { flowSignatures, mergeTells } from '../capture/payload-tells.js';
 import { F, NUM_FEATURES } from './features.js';
 import {
   allocFlowBatch, END_EOF, END_EVICTED, END_FIN, END_IDLE, END_REASON_NAMES, END_RST, END_SYN, END_TIMEOUT,
@@ -41,8 +42,9 @@ const BULK_FWD = 65, BULK_BWD = 73;
 const FWD_PSH = 81, BWD_PSH = 82, FWD_URG = 83, BWD_URG = 84, FWD_RST = 85, BWD_RST = 86;
 const ICMP_TYPE = 87, ICMP_CODE = 88, RETX_FWD = 89, RETX_BWD = 90;
 const N_ACTIVE = 91, S_ACTIVE = 92, N_IDLE = 97, S_IDLE = 98;
-const NS = 103;
-// initState relies on the statistics being the only fields in [S_FLOW_IAT, FWD_BYTES) and after N_ACTIVE (but N_IDLE).
+const TELLS = 103; // payload tells: forward bits 0-15, backward 16-31 (payload-tells.ts mergeTells)
+const NS = 104;
+// initState relies on the statistics being the only fields in [S_FLOW_IAT, FWD_BYTES) and after N_ACTIVE (but N_IDLE and TELLS).
 
 // ---- key layout (Uint32 words per slot) ----
 const KW = 12; // src[4] dst[4] srcPort dstPort protoWord hash
@@ -381,6 +383,7 @@ export class FlowEngine {
     for (let j = o, e = o + S_FLOW_IAT; j < e; j++) st[j] = 0;
     for (let j = o + FWD_BYTES, e = o + S_ACTIVE; j < e; j++) st[j] = 0;
     st[o + N_IDLE] = 0;
+    st[o + TELLS] = 0;
     st[o + INIT_WIN_FWD] = this.winDefault;
     st[o + INIT_WIN_BWD] = this.winDefault;
   }
@@ -493,6 +496,13 @@ export class FlowEngine {
     }
 
     if (this.retx && l4 === 1) this.retransmission(b, i, slot, st, o, fwd, len);
+    if (l4 === 1) {
+      const tells = b.tells;
+      if (tells !== undefined) {
+        const t = tells[i];
+        if (t !== 0) st[o + TELLS] = mergeTells(st[o + TELLS], t, fwd, st[o + N_FWD] + st[o + N_BWD] - 1);
+      }
+    }
   }
 
   /** J-engelen retransmission counters: a TCP segment whose (seq, ack, payload length, window) repeats one
@@ -562,6 +572,7 @@ export class FlowEngine {
     out.startUs[r] = st[o + T_FIRST];
     out.lastUs[r] = st[o + T_LAST];
     out.endReason[r] = reason;
+    out.signatures[r] = flowSignatures(st[o + TELLS]);
     this.endCounts[reason]++;
     this.summary.flowsWritten++;
     this.computeFeatures(st, o, out.features, r * NUM_FEATURES, keys[k + K_PROTO] & 0xff);

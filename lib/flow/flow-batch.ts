@@ -35,13 +35,15 @@ export interface FlowBatch {
   lastUs: Float64Array;
   /** END_* code. */
   endReason: Uint8Array;
+  /** Payload signatures of the flow (SIG_* bits of lib/capture/payload-tells.ts; 0 = none). */
+  signatures: Uint8Array;
 }
 
 export function allocFlowBatch(profile: string, capacity: number): FlowBatch {
   // One ArrayBuffer for every column (one allocation per batch; one buffer to transfer to/from a worker),
   // widest element type first so every view is aligned.
   const n = capacity;
-  const ab = new ArrayBuffer(n * (8 * (NUM_FEATURES + 2) + 4 * 8 + 2 * 2 + 3));
+  const ab = new ArrayBuffer(n * (8 * (NUM_FEATURES + 2) + 4 * 8 + 2 * 2 + 4));
   let at = 0;
   const take = <T>(Ctor: new (b: ArrayBuffer, o: number, l: number) => T, len: number, width: number): T => {
     const v = new Ctor(ab, at, len);
@@ -61,6 +63,7 @@ export function allocFlowBatch(profile: string, capacity: number): FlowBatch {
     protocol: take(Uint8Array, n, 1),
     ipVersion: take(Uint8Array, n, 1),
     endReason: take(Uint8Array, n, 1),
+    signatures: take(Uint8Array, n, 1),
   };
 }
 
@@ -80,5 +83,6 @@ export function trimFlowBatch(b: FlowBatch): FlowBatch {
     startUs: b.startUs.slice(0, n),
     lastUs: b.lastUs.slice(0, n),
     endReason: b.endReason.slice(0, n),
+    signatures: b.signatures.slice(0, n),
   };
 }

@@ -11,7 +11,7 @@ import { Flowmeter, type FlowmeterOptions } from './flowmeter.js';
 type In = { type: 'push'; batch: PacketBatch } | { type: 'flush' } | { type: 'close' };
 
 function transferList(b: FlowBatch): ArrayBuffer[] {
-  const all = [b.features, b.srcAddr, b.dstAddr, b.srcPort, b.dstPort, b.protocol, b.ipVersion, b.startUs, b.lastUs, b.endReason];
+  const all = [b.features, b.srcAddr, b.dstAddr, b.srcPort, b.dstPort, b.protocol, b.ipVersion, b.startUs, b.lastUs, b.endReason, b.signatures];
   return [...new Set(all.map((a) => a.buffer as ArrayBuffer))];
 }
 

@@ -219,4 +219,8 @@ function checkBatch(b: PacketBatch): void {
   for (const k of ['srcAddr', 'dstAddr'] as const) {
     if (!(b[k] instanceof Uint32Array) || b[k].length < 4 * n) throw new TypeError(`Flowmeter.push: PacketBatch.${k} must be a Uint32Array of at least ${4 * n} entries`);
   }
+  // Optional (batches made elsewhere may have no payload tells), but when present the engine reads it.
+  if (b.tells !== undefined && (!(b.tells instanceof Uint16Array) || b.tells.length < n)) {
+    throw new TypeError(`Flowmeter.push: PacketBatch.tells must be absent or a Uint16Array of at least ${n} entries`);
+  }
 }

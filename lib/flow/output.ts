@@ -3,6 +3,7 @@
  * trimmed column names (the Node-RED `deepmad/flows` message contract), CSV lines in the reference
  * tool's header and number format, and JSON lines.
  */
+import { SIGNATURE_FIELD, signatureText } from '../capture/payload-tells.js';
 import { featureIndex, NUM_FEATURES } from './features.js';
 import type { FlowBatch } from './flow-batch.js';
 import { END_REASON_NAMES } from './flow-batch.js';
@@ -126,6 +127,7 @@ export function toObjects(b: FlowBatch, p: FlowProfile, opts: ObjectOptions = {}
   if (p.custom) {
     const objs = p.custom.toObjects(b);
     if (opts.includeEndReason) objs.forEach((o, r) => { o['Flow End'] = END_REASON_NAMES[b.endReason[r]]; });
+    addSignatures(b, objs);
     return objs;
   }
   const c = compile(p);
@@ -157,7 +159,18 @@ export function toObjects(b: FlowBatch, p: FlowProfile, opts: ObjectOptions = {}
     if (opts.includeEndReason) o['Flow End'] = END_REASON_NAMES[b.endReason[r]];
     out[r] = o;
   }
+  addSignatures(b, out);
   return out;
+}
+
+/**
+ * The `Payload Signature` field on the flows that have one (absent on the others: the rare flow pays for
+ * the extra key, the common one does not). Not in CSV output, which keeps the reference tools' columns.
+ */
+export function addSignatures(b: FlowBatch, objs: FlowObject[]): void {
+  const sig = b.signatures;
+  if (sig === undefined) return;
+  for (let r = 0; r < b.count; r++) if (sig[r] !== 0) objs[r][SIGNATURE_FIELD] = signatureText(sig[r]);
 }
 
 /** CSV lines (each ending in '\n') of a batch, in the profile's number format. */

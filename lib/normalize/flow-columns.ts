@@ -12,6 +12,7 @@
  */
 import { featureIndex, NUM_FEATURES } from '../flow/features.js';
 import { END_REASON_NAMES, allocFlowBatch, type FlowBatch } from '../flow/flow-batch.js';
+import { SIGNATURE_FIELD, signatureText } from '../capture/payload-tells.js';
 import { formatIp, timestampIso } from '../flow/format.js';
 import { fillFlowIdentity, reusableFlowIdentity, toObjects } from '../flow/output.js';
 import type { FlowIdentity, FlowProfile } from '../flow/profile.js';
@@ -68,6 +69,8 @@ export function flowColumnsToObjects(fc: FlowColumns): FlowRecord[] {
 /** Columnar form of flow objects: numeric cells (by the first flow's types) go to the matrix. */
 export function flowColumnsFromObjects(flows: readonly FlowRecord[], profile = ''): FlowColumns {
   const order = flows.length > 0 ? Object.keys(flows[0]) : [];
+  // The payload-signature field is only on the flows that have one: any flow brings in its column.
+  if (!order.includes(SIGNATURE_FIELD) && flows.some((f) => SIGNATURE_FIELD in f)) order.push(SIGNATURE_FIELD);
   const columns = order.filter((k) => typeof flows[0][k] === 'number');
   const textNames = order.filter((k) => typeof flows[0][k] !== 'number');
   const c = columns.length;
@@ -287,6 +290,8 @@ export class FlowColumnsBuilder {
   private readonly plan: Plan | null;
   /** Fallback for profiles without a plan: the flow objects, converted on take(). */
   private objects: FlowRecord[] = [];
+  /** The `Payload Signature` column, made when a row has one ('' for the others). */
+  private signatures: string[] | null = null;
 
   constructor(private readonly profile: FlowProfile, readonly capacity: number, private readonly includeEndReason = false) {
     this.plan = planFor(profile);
@@ -335,6 +340,14 @@ export class FlowColumnsBuilder {
       fill(b.features, r * NUM_FEATURES, this.values, (this.rows + k) * c, b, r, toLong);
     }
     this.appendText(b, from, n, plan);
+    const sig = b.signatures;
+    if (sig !== undefined) {
+      for (let k = 0; k < n; k++) {
+        if (sig[from + k] === 0) continue;
+        const col = (this.signatures ??= new Array<string>(this.capacity).fill(''));
+        col[this.rows + k] = signatureText(sig[from + k]);
+      }
+    }
     if (plan.identColumns) {
       const id = (this.ident ??= this.newIdent() as FlowIdent);
       const at = this.rows;
@@ -390,6 +403,11 @@ export class FlowColumnsBuilder {
     if (full) this.values = new Float64Array(this.capacity * c);
     this.resetText();
     const order = this.includeEndReason ? [...this.plan.order, 'Flow End'] : [...this.plan.order];
+    if (this.signatures) {
+      text[SIGNATURE_FIELD] = full ? this.signatures : this.signatures.slice(0, n);
+      order.push(SIGNATURE_FIELD);
+      this.signatures = null;
+    }
     const fc: FlowColumns = { format: FLOW_COLUMNS_FORMAT, profile: this.profile.name, rows: n, columns: [...this.plan.columns], values, text, order };
     const id = this.ident;
     const ic = this.plan.identColumns;

@@ -8,7 +8,7 @@
  */
 import { allocFlowBatch, END_REASON_NAMES, type FlowBatch } from '../../lib/flow/flow-batch.js';
 import { featureIndex, NUM_FEATURES } from '../../lib/flow/features.js';
-import { fillFlowIdentity, reusableFlowIdentity, toObjects, type FlowObject, type FlowValue } from '../../lib/flow/output.js';
+import { addSignatures, fillFlowIdentity, reusableFlowIdentity, toObjects, type FlowObject, type FlowValue } from '../../lib/flow/output.js';
 import type { FlowProfile } from '../../lib/flow/profile.js';
 
 type RowBuilder = (F: Float64Array, base: number, id: string[], ts: string, ports: number[], C: FlowValue[], L: (x: number) => number, E: string) => FlowObject;
@@ -90,5 +90,6 @@ export function fastFlowObjects(b: FlowBatch, p: FlowProfile, includeEndReason =
     ports[2] = ident.protocol;
     out[r] = build(b.features, r * NUM_FEATURES, id, p.formatTimestamp(b.startUs[r]), ports, constants, toLong, END_REASON_NAMES[b.endReason[r]]);
   }
+  addSignatures(b, out);
   return out;
 }
