@@ -20,13 +20,24 @@
  *    more than 15 (≥ DHCP_K = 16) start within any DHCP_WINDOW_S = 1 s span, all of them are
  *    malicious: label `DHCP Flood`.
  * Window edges are inclusive (a span of exactly 60 s, or 1 s, qualifies).
+ * 3. Payload signatures (lib/capture/payload-tells.ts). The packet decoder looks into TCP payloads and the
+ *    flow meter marks a flow whose content is an attack by itself: `Payload Signature` (objects: a field,
+ *    absent when none; flow columns: a text column, '' when none, present only when some row has one)
+ *    holds SIGNATURE_LABELS labels joined by ', ' (Heartbleed, SQL injection / XSS / path traversal /
+ *    Log4Shell JNDI in an HTTP request, VNC authentication failure). Such a flow is malicious with the
+ *    first label; the reason is `payload signature: <the field's labels>`. No window and no memory:
+ *    a signature is per flow, so batch and streaming give the same result. Where a flow is also a
+ *    member of a login or DHCP window, the signature's label wins (evidence in the flow itself).
  *
  * Trusted sources (`trustedSources`: addresses and CIDR prefixes, lib/ml/address-match.ts): login flows
  * from them neither count toward the login rule nor are escalated by it — automation that logs in every
  * few seconds (monitoring over SSH, Ansible, a reconnecting VNC client) would otherwise trip it. Trust is
  * decided once per distinct source of a batch (an IPv4 source from flow columns as a number, no string).
  * The DHCP rule ignores the list: DHCP clients have no stable address (requests come from 0.0.0.0, a
- * flood spoofs its client MACs), so there is no source to trust.
+ * flood spoofs its client MACs), so there is no source to trust. Of the payload signatures, a trusted
+ * source is exempt from 'VNC Authentication Failure' only — a failed login is a login event, like the
+ * login rule's (a monitoring probe with a stale password); the content signatures still escalate (SQL
+ * injection or Heartbleed from a trusted host is a compromised host, not automation).
  *
  * Batch mode (`judgeBehaviour`, `escalateByRules`): a whole capture or CSV, exact and two-sided —
  * every member of any qualifying window, earlier flows included.
@@ -46,7 +57,8 @@ import { formatIp } from '../flow/format.js';
 import type { Verdict, VerdictColumns } from './classifier.js';
 import { parseTimestamp } from './lone-flow-context.js';
 import { KeyedLatestTimes, keepLatest, type HostKey } from './keyed-latest-times.js';
-import { BWD_PACKETS_NAMES, DST_PORT_NAMES, FWD_BYTES_NAMES, PROTOCOL_NAMES, SRC_IP_NAMES, TIME_NAMES, fieldReader, isFlowObject, pickName } from './flow-fields.js';
+import { BWD_PACKETS_NAMES, DST_PORT_NAMES, FWD_BYTES_NAMES, PROTOCOL_NAMES, SIGNATURE_FIELD, SRC_IP_NAMES, TIME_NAMES, fieldReader, isFlowObject, pickName, signatureCode } from './flow-fields.js';
+import { SIGNATURE_LABELS, SIG_VNC_AUTH_FAILED } from '../capture/payload-tells.js';
 import { AddressMatcher, parseAddressList } from './address-match.js';
 
 export { AddressListError, AddressMatcher, parseAddressList } from './address-match.js';
@@ -71,17 +83,25 @@ export const DEFAULT_RULES_MAX_KEYS = 65_536;
 
 export const LOGIN_BRUTE_FORCE = 'Login Brute Force';
 export const DHCP_FLOOD = 'DHCP Flood';
-/** Labels the rules give, in `escalated` code order (code = index + 1). */
-export const RULE_LABELS: readonly string[] = Object.freeze([LOGIN_BRUTE_FORCE, DHCP_FLOOD]);
+/** The payload signatures' labels, in SIGNATURE_LABELS order (a flow's signature code = index + 1). */
+export const SIGNATURE_RULE_LABELS: readonly string[] = Object.freeze(SIGNATURE_LABELS.map(([, label]) => label));
+/** Labels the stage gives, in `escalated` code order (code = index + 1): the two rules, then the signatures. */
+export const RULE_LABELS: readonly string[] = Object.freeze([LOGIN_BRUTE_FORCE, DHCP_FLOOD, ...SIGNATURE_RULE_LABELS]);
 /** Codes in `escalated` verdict columns (0 = not escalated). */
 export const ESCALATED_LOGIN = 1;
 export const ESCALATED_DHCP = 2;
+/** The first signature's code: signature code s (SIGNATURE_LABELS index + 1) escalates as ESCALATED_SIGNATURE + s − 1 (3…8). */
+export const ESCALATED_SIGNATURE = 3;
+/** The signature code trusted sources are exempt from (a failed login, not content). */
+const SIG_CODE_VNC_AUTH_FAILED = SIGNATURE_LABELS.findIndex(([bit]) => bit === SIG_VNC_AUTH_FAILED) + 1;
 
 /** The `escalated` reason of a login brute force: `5+ ssh sessions from 192.168.56.1 within 60 s`. */
 export const loginReason = (service: string, src: string, k = LOGIN_K, windowSeconds = LOGIN_WINDOW_S): string =>
   `${k}+ ${service} sessions from ${src} within ${windowSeconds} s`;
 /** The `escalated` reason of a DHCP flood: `16+ DHCP requests within 1 s`. */
 export const dhcpReason = (k = DHCP_K, windowSeconds = DHCP_WINDOW_S): string => `${k}+ DHCP requests within ${windowSeconds} s`;
+/** The `escalated` reason of a payload signature: `payload signature: Web Attack - SQL Injection, Web Attack - XSS`. */
+export const signatureReason = (labels: string): string => `payload signature: ${labels}`;
 
 /** What a flow is to the rules: KIND_NONE, KIND_DHCP, or KIND_LOGIN + the LOGIN_SERVICES index. */
 export const KIND_NONE = 0;
@@ -95,8 +115,12 @@ export interface BehaviourFlows {
   time: Float64Array;
   /** KIND_NONE, KIND_DHCP, or KIND_LOGIN + service index for a qualifying login flow */
   kind: Uint8Array;
-  /** source address (an IPv4 address as a number when read from flow columns); read for login flows */
+  /** source address (an IPv4 address as a number when read from flow columns); read for login flows and flows with a signature */
   src: ArrayLike<HostKey>;
+  /** payload signature code per flow (SIGNATURE_LABELS index + 1 of the first known label, 0 = none); null or absent when no flow has one */
+  sig?: Uint8Array | null;
+  /** the `Payload Signature` text of each flow with a code (holes elsewhere), for the reason */
+  sigText?: ArrayLike<string | undefined> | null;
 }
 
 export interface RulesOptions {
@@ -108,17 +132,20 @@ export interface RulesOptions {
   dhcp?: boolean;
   dhcpK?: number;
   dhcpWindowSeconds?: number;
+  /** escalation of flows carrying a payload signature (default on) */
+  signatures?: boolean;
   /** streaming only: sources remembered per login service (default 65,536) */
   maxKeys?: number;
   /**
    * addresses and CIDR prefixes (`10.0.0.5`, `192.168.1.0/24`, `fd00::/8`) whose login flows the login
-   * rule neither counts nor escalates; a parsed list (parseAddressList) is taken as is. A bad entry throws
+   * rule neither counts nor escalates, and whose 'VNC Authentication Failure' flows are not escalated
+   * (content signatures still are); a parsed list (parseAddressList) is taken as is. A bad entry throws
    * an AddressListError naming it.
    */
   trustedSources?: readonly string[] | AddressMatcher;
 }
 
-/** Which flows belong to a qualifying window: `codes[i]` = ESCALATED_LOGIN / ESCALATED_DHCP, else 0. */
+/** Which flows belong to a qualifying window or carry a signature: `codes[i]` = ESCALATED_LOGIN / ESCALATED_DHCP / ESCALATED_SIGNATURE + s − 1, else 0. */
 export interface RuleHits {
   codes: Uint8Array;
   /** the reason per hit row (holes elsewhere); null when there is no hit */
@@ -147,7 +174,7 @@ export function flowKind(protocol: number, dstPort: number, fwdBytes: number, bw
 /** The rules' fields of flow objects `from`…`to`; anything that is not an object never counts. */
 export function behaviourFlowsFromObjects(flows: ArrayLike<unknown>, from = 0, to = flows.length): BehaviourFlows {
   const n = Math.max(0, to - from);
-  const out: BehaviourFlows = { rows: n, time: new Float64Array(n), kind: new Uint8Array(n), src: new Array<HostKey>(n) };
+  const out: BehaviourFlows = { rows: n, time: new Float64Array(n), kind: new Uint8Array(n), src: new Array<HostKey>(n), sig: null, sigText: null };
   if (n === 0) return out;
   // each name picked once, from the first of the leading flows that has it (a batch comes from one profile)
   const sets = [PROTOCOL_NAMES, DST_PORT_NAMES, FWD_BYTES_NAMES, BWD_PACKETS_NAMES, SRC_IP_NAMES, TIME_NAMES];
@@ -157,9 +184,11 @@ export function behaviourFlowsFromObjects(flows: ArrayLike<unknown>, from = 0, t
     if (!isFlowObject(f)) continue;
     for (let k = 0; k < sets.length; k++) if (names[k] === undefined && (names[k] = pickName(f, sets[k])) !== undefined) found++;
   }
-  const read = fieldReader(names);
+  // the signature field is absent on flows without one, so it is not picked: always read by its one name
+  const read = fieldReader([...names, SIGNATURE_FIELD]);
   const src = out.src as HostKey[];
-  const cell: unknown[] = [0, 0, 0, 0, '', ''];
+  const cell: unknown[] = [0, 0, 0, 0, '', '', undefined];
+  let sigText: string[] | null = null;
   for (let i = 0; i < n; i++) {
     const f = flows[from + i];
     src[i] = '';
@@ -168,8 +197,15 @@ export function behaviourFlowsFromObjects(flows: ArrayLike<unknown>, from = 0, t
     const kind = flowKind(Number(cell[0]), Number(cell[1]), Number(cell[2]), Number(cell[3]));
     out.kind[i] = kind;
     out.time[i] = kind === KIND_NONE ? NaN : parseTimestamp(cell[5]);
-    if (kind >= KIND_LOGIN) src[i] = typeof cell[4] === 'string' ? cell[4] : String(cell[4] ?? '');
+    const s = cell[6];
+    const sig = typeof s === 'string' && s !== '' ? signatureCode(s) : 0;
+    if (sig !== 0) {
+      (out.sig ??= new Uint8Array(n))[i] = sig;
+      (sigText ??= new Array<string>(n))[i] = s as string;
+    }
+    if (kind >= KIND_LOGIN || sig !== 0) src[i] = typeof cell[4] === 'string' ? cell[4] : String(cell[4] ?? '');
   }
+  out.sigText = sigText;
   return out;
 }
 
@@ -179,12 +215,24 @@ export function behaviourFlowsFromObjects(flows: ArrayLike<unknown>, from = 0, t
  */
 export function behaviourFlowsFromColumns(fc: FlowColumns, from = 0, to = fc.rows): BehaviourFlows {
   const n = Math.max(0, to - from);
-  const out: BehaviourFlows = { rows: n, time: new Float64Array(n), kind: new Uint8Array(n), src: new Array<HostKey>(n) };
+  const out: BehaviourFlows = { rows: n, time: new Float64Array(n), kind: new Uint8Array(n), src: new Array<HostKey>(n), sig: null, sigText: null };
   const W = fc.columns.length;
   const col = (names: string[]): number => { for (const x of names) { const j = fc.columns.indexOf(x); if (j >= 0) return j; } return -1; };
   const fl = col(FWD_BYTES_NAMES), bp = col(BWD_PACKETS_NAMES);
   const num = (r: number, j: number): number => (j >= 0 ? fc.values[r * W + j] : NaN);
   const src = out.src as HostKey[];
+  // the signatures first ('' = none; the column exists only when some row of the message has one)
+  const sigCol = Object.prototype.hasOwnProperty.call(fc.text, SIGNATURE_FIELD) ? fc.text[SIGNATURE_FIELD] : undefined;
+  if (sigCol) {
+    for (let r = 0; r < n; r++) {
+      const s = sigCol[from + r];
+      const sig = typeof s === 'string' && s !== '' ? signatureCode(s) : 0;
+      if (sig === 0) continue;
+      (out.sig ??= new Uint8Array(n))[r] = sig;
+      ((out.sigText ??= new Array<string>(n)) as string[])[r] = s;
+    }
+  }
+  const sigs = out.sig ?? null;
   const id = identOf(fc);
   if (id && lazyIntact(fc.text, id.names.srcIp, id) && lazyIntact(fc.text, id.names.timestamp, id)) {
     for (let r = 0; r < n; r++) {
@@ -192,7 +240,7 @@ export function behaviourFlowsFromColumns(fc: FlowColumns, from = 0, to = fc.row
       const kind = flowKind(id.protocol[x], id.dstPort[x], num(x, fl), num(x, bp));
       out.kind[r] = kind;
       out.time[r] = kind === KIND_NONE ? NaN : id.startUs[x] / 1e6;
-      src[r] = kind >= KIND_LOGIN ? (id.ipVersion[x] === 6 ? formatIp(id.srcAddr, x * 4, 6) : id.srcAddr[x * 4] >>> 0) : 0;
+      src[r] = kind >= KIND_LOGIN || (sigs !== null && sigs[r] !== 0) ? (id.ipVersion[x] === 6 ? formatIp(id.srcAddr, x * 4, 6) : id.srcAddr[x * 4] >>> 0) : 0;
     }
     return out;
   }
@@ -207,14 +255,14 @@ export function behaviourFlowsFromColumns(fc: FlowColumns, from = 0, to = fc.row
     const kind = flowKind(proto, port, num(x, fl), num(x, bp));
     out.kind[r] = kind;
     out.time[r] = kind === KIND_NONE || !ts ? NaN : parseTimestamp(ts[x]);
-    src[r] = kind >= KIND_LOGIN ? srcText?.[x] ?? '' : '';
+    src[r] = kind >= KIND_LOGIN || (sigs !== null && sigs[r] !== 0) ? srcText?.[x] ?? '' : '';
   }
   return out;
 }
 
 // ---- the rules ------------------------------------------------------------------------------
 
-interface Params { login: boolean; loginK: number; loginW: number; dhcp: boolean; dhcpK: number; dhcpW: number; trusted: AddressMatcher | null }
+interface Params { login: boolean; loginK: number; loginW: number; dhcp: boolean; dhcpK: number; dhcpW: number; signatures: boolean; trusted: AddressMatcher | null }
 
 /** The trusted-sources matcher, or null when there is none to consult. */
 function trustedMatcher(list: RulesOptions['trustedSources']): AddressMatcher | null {
@@ -226,7 +274,7 @@ function params(o: RulesOptions): Params {
   const p: Params = {
     login: o.login !== false, loginK: Math.floor(o.loginK ?? LOGIN_K), loginW: o.loginWindowSeconds ?? LOGIN_WINDOW_S,
     dhcp: o.dhcp !== false, dhcpK: Math.floor(o.dhcpK ?? DHCP_K), dhcpW: o.dhcpWindowSeconds ?? DHCP_WINDOW_S,
-    trusted: trustedMatcher(o.trustedSources),
+    signatures: o.signatures !== false, trusted: trustedMatcher(o.trustedSources),
   };
   if (!(p.loginK >= 1 && p.loginK <= 255)) throw new Error(`rules: login count must be 1-255 (got ${o.loginK})`);
   if (!(p.dhcpK >= 1 && p.dhcpK <= 100_000)) throw new Error(`rules: DHCP count must be 1-100000 (got ${o.dhcpK})`);
@@ -334,7 +382,29 @@ function judge(f: BehaviourFlows, p: Params, past: Past | null): RuleHits {
       }
     }
   }
+  // payload signatures last: per flow, and over a window member the flow's own content wins
+  const sig = f.sig;
+  if (p.signatures && sig) {
+    for (let i = 0; i < f.rows; i++) {
+      const s = sig[i];
+      if (s === 0) continue;
+      if (s === SIG_CODE_VNC_AUTH_FAILED && p.trusted?.matches(f.src[i])) continue;
+      codes[i] = ESCALATED_SIGNATURE + s - 1;
+      reasonsArr()[i] = cachedSignatureReason(f.sigText?.[i] ?? SIGNATURE_RULE_LABELS[s - 1]);
+    }
+  }
   return { codes, reasons, trusted };
+}
+
+/** Reasons by signature text: one string per distinct text, not per flow (bounded like signatureCode). */
+const signatureReasons = new Map<string, string>();
+function cachedSignatureReason(labels: string): string {
+  let r = signatureReasons.get(labels);
+  if (r === undefined) {
+    if (signatureReasons.size >= 256) signatureReasons.clear();
+    signatureReasons.set(labels, r = signatureReason(labels));
+  }
+  return r;
 }
 
 /** A source key as text (IPv4 numbers from flow columns are formatted; only for reasons). */
@@ -363,13 +433,14 @@ class TimeRing {
 }
 
 export interface RulesStats {
-  /** flows seen; flows each rule counted; login flows from trusted sources (not counted); benign verdicts each rule escalated */
+  /** flows seen; flows each rule counted; login flows from trusted sources (not counted); benign verdicts each rule / the signatures escalated */
   flows: number;
   loginFlows: number;
   dhcpFlows: number;
   trustedLoginFlows: number;
   escalatedLogin: number;
   escalatedDhcp: number;
+  escalatedSignature: number;
 }
 
 /**
@@ -378,7 +449,7 @@ export interface RulesStats {
  * `maxKeys` sources × loginK times, plus dhcpK times.
  */
 export class BehaviourRules {
-  readonly stats: RulesStats = { flows: 0, loginFlows: 0, dhcpFlows: 0, trustedLoginFlows: 0, escalatedLogin: 0, escalatedDhcp: 0 };
+  readonly stats: RulesStats = { flows: 0, loginFlows: 0, dhcpFlows: 0, trustedLoginFlows: 0, escalatedLogin: 0, escalatedDhcp: 0, escalatedSignature: 0 };
   private readonly params: Params;
   private readonly past: Past;
 
@@ -389,8 +460,8 @@ export class BehaviourRules {
     this.past = { login: LOGIN_SERVICES.map(() => new KeyedLatestTimes(maxKeys, this.params.loginK)), dhcp: new TimeRing(this.params.dhcpK) };
   }
 
-  /** escalations so far, both rules */
-  get escalated(): number { return this.stats.escalatedLogin + this.stats.escalatedDhcp; }
+  /** escalations so far, both rules and the signatures */
+  get escalated(): number { return this.stats.escalatedLogin + this.stats.escalatedDhcp + this.stats.escalatedSignature; }
 
   /** sources remembered and slots allocated, per login service (each at most maxKeys) */
   get keys(): number[] { return this.past.login.map((r) => r.size); }
@@ -412,20 +483,26 @@ export class BehaviourRules {
     this.stats.flows += flows.rows;
     for (let i = 0; i < flows.rows; i++) {
       const kind = flows.kind[i];
-      if (kind === KIND_NONE || Number.isNaN(flows.time[i])) continue;
-      if (kind === KIND_DHCP) {
-        if (!this.params.dhcp) continue;
-        this.stats.dhcpFlows++;
-        this.past.dhcp.record(flows.time[i]);
-      } else {
-        if (!this.params.login) continue;
+      if (kind === KIND_NONE || Number.isNaN(flows.time[i])) {
+        // not counted by a rule (codes only set by a signature)
+      } else if (kind === KIND_DHCP) {
+        if (this.params.dhcp) {
+          this.stats.dhcpFlows++;
+          this.past.dhcp.record(flows.time[i]);
+        }
+      } else if (this.params.login) {
         // a trusted source is neither counted now nor remembered for later batches
-        if (hits.trusted?.[i]) { this.stats.trustedLoginFlows++; continue; }
-        this.stats.loginFlows++;
-        this.past.login[kind - KIND_LOGIN].record(flows.src[i], flows.time[i]);
+        if (hits.trusted?.[i]) this.stats.trustedLoginFlows++;
+        else {
+          this.stats.loginFlows++;
+          this.past.login[kind - KIND_LOGIN].record(flows.src[i], flows.time[i]);
+        }
       }
-      if (hits.codes[i] && !malicious[i]) {
-        if (hits.codes[i] === ESCALATED_LOGIN) this.stats.escalatedLogin++; else this.stats.escalatedDhcp++;
+      const code = hits.codes[i];
+      if (code && !malicious[i]) {
+        if (code === ESCALATED_LOGIN) this.stats.escalatedLogin++;
+        else if (code === ESCALATED_DHCP) this.stats.escalatedDhcp++;
+        else this.stats.escalatedSignature++;
       }
     }
     return hits;

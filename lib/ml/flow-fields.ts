@@ -4,6 +4,9 @@
  * meter's profiles and the CIC CSVs print for it; a batch comes from one profile, so a name is picked
  * once per batch and then read by constant property name.
  */
+import { SIGNATURE_FIELD, SIGNATURE_LABELS } from '../capture/payload-tells.js';
+
+export { SIGNATURE_FIELD };
 
 export const FWD_PACKETS_NAMES = ['Total Fwd Packet', 'Total Fwd Packets', ' Total Fwd Packets', 'Tot Fwd Pkts'];
 export const BWD_PACKETS_NAMES = ['Total Bwd packets', 'Total Backward Packets', ' Total Backward Packets', 'Tot Bwd Pkts'];
@@ -39,3 +42,29 @@ export function fieldReader(names: ReadonlyArray<string | undefined>): FieldRead
   return r;
 }
 const readers = new Map<string, FieldReader>();
+
+/** A signature text ('Heartbleed', 'Web Attack - SQL Injection, Web Attack - XSS') → code, seeded with the single labels. */
+const signatureCodes = new Map<string, number>(SIGNATURE_LABELS.map(([, label], i) => [label, i + 1]));
+
+/**
+ * The code of a flow's `Payload Signature` text: SIGNATURE_LABELS index + 1 of its first label that is
+ * one of SIGNATURE_LABELS (labels are joined by ', '), 0 for '' or when none is known. A Map lookup per
+ * call: the texts a flow meter writes are a few dozen distinct strings, each split once (bounded: an
+ * input of made-up texts cannot grow it past 256).
+ */
+export function signatureCode(text: string): number {
+  let code = signatureCodes.get(text);
+  if (code === undefined) {
+    code = 0;
+    for (const part of text.split(',')) {
+      const k = SIGNATURE_LABELS.findIndex(([, label]) => label === part.trim());
+      if (k >= 0) { code = k + 1; break; }
+    }
+    if (signatureCodes.size >= 256) {
+      signatureCodes.clear();
+      SIGNATURE_LABELS.forEach(([, label], i) => signatureCodes.set(label, i + 1));
+    }
+    signatureCodes.set(text, code);
+  }
+  return code;
+}

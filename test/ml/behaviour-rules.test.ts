@@ -27,6 +27,8 @@ const pcaps = path.resolve(repo, '..', 'shared', 'data', 'pcaps');
 const needShared = !fs.existsSync(pcaps) ? 'needs ../shared/data/pcaps' : false;
 const cli = path.join(repo, 'dist', 'bin', 'deepmad.js');
 const SSH_GUESS = path.join(repo, 'test', 'fixtures', 'alerts', 'zeek_ssh_sshguess.pcap');
+/** The labels escalateColumns appends, in `escalated` code order: the two rules, then the payload signatures (codes 3-8). */
+const STAGE_LABELS = [LOGIN_BRUTE_FORCE, DHCP_FLOOD, 'Heartbleed', 'Web Attack - SQL Injection', 'Web Attack - XSS', 'Web Attack - Path Traversal', 'Log4Shell JNDI Lookup', 'VNC Authentication Failure'];
 
 /** A flow object with the fields the rules read (the improved profile's names); t in seconds after 2024-01-01. */
 const flow = (t: number, src: string, dport: number, o: { proto?: number; fwdBytes?: number; bwd?: number; dst?: string } = {}): Record<string, unknown> => ({
@@ -191,7 +193,7 @@ describe('behaviour rules: trusted sources', () => {
     assert.deepEqual(stream(trusting, '2001:db8::7'), [0, 0, 0, 0, 0, 0], 'IPv6 key');
     assert.deepEqual(stream(trusting, 0xc0a83901), [0, 0, 0, 0, ESCALATED_LOGIN, ESCALATED_LOGIN], 'another source still alerts');
     assert.deepEqual(trusting.keys, [0, 1, 0, 0, 0]);
-    assert.deepEqual(trusting.stats, { flows: 24, loginFlows: 6, dhcpFlows: 0, trustedLoginFlows: 18, escalatedLogin: 2, escalatedDhcp: 0 });
+    assert.deepEqual(trusting.stats, { flows: 24, loginFlows: 6, dhcpFlows: 0, trustedLoginFlows: 18, escalatedLogin: 2, escalatedDhcp: 0, escalatedSignature: 0 });
   });
 
   it('flow columns (IPv4 sources as numbers) and flow objects agree on sshguess, batch and streaming', async () => {
@@ -308,7 +310,7 @@ describe('behaviour rules: streaming', () => {
     assert.equal(hits, 0);
     assert.deepEqual([rules.keys, rules.capacity], [[0, cap, 0, 0, 0], [0, cap, 0, 0, 0]]);
     assert.deepEqual([shipped.keys, shipped.capacity], [[0, DEFAULT_RULES_MAX_KEYS, 0, 0, 0], [0, 65_536, 0, 0, 0]]);
-    assert.deepEqual(rules.stats, { flows: 1_000_000, loginFlows: 1_000_000, dhcpFlows: 0, trustedLoginFlows: 0, escalatedLogin: 0, escalatedDhcp: 0 });
+    assert.deepEqual(rules.stats, { flows: 1_000_000, loginFlows: 1_000_000, dhcpFlows: 0, trustedLoginFlows: 0, escalatedLogin: 0, escalatedDhcp: 0, escalatedSignature: 0 });
     // one flow per batch from a real brute forcer: the fifth completes the count
     const one = (t: number): BehaviourFlows => ({ rows: 1, time: Float64Array.of(t), kind: Uint8Array.of(KIND_LOGIN + 1), src: [0xc0000201] });
     assert.deepEqual([0, 1, 2, 3, 4].map((k) => rules.judge(one(1200 + k), new Uint8Array(1)).codes[0]), [0, 0, 0, 0, ESCALATED_LOGIN]);
@@ -346,7 +348,7 @@ describe('behaviour rules: streaming', () => {
         assert.equal(n, codes.filter(Boolean).length);
         assert.equal(v.detections, n);
         assert.deepEqual(v.classes, ['BENIGN', 'X']);
-        assert.deepEqual(v.labels, ['BENIGN', 'X', LOGIN_BRUTE_FORCE, DHCP_FLOOD]);
+        assert.deepEqual(v.labels, ['BENIGN', 'X', ...STAGE_LABELS]);
         const label = expect === 11 ? 2 : 3;
         assert.deepEqual([...v.label].filter((_, i) => codes[i]), Array(n).fill(label));
         // the causal edge: the first flows of a slow brute force, in earlier slices, stay benign
@@ -373,7 +375,7 @@ describe('behaviour rules: escalateColumns', () => {
     const n = escalateColumns(v, { codes: Uint8Array.of(ESCALATED_DHCP, 0, ESCALATED_DHCP), reasons: ['r0', , 'r2'] as string[] });
     assert.equal(n, 1);
     assert.deepEqual([v.labels, v.classes, [...v.label], [...v.malicious], [...v.escalated!], [...v.suppressed], v.detections, v.escalatedReasons?.[0], v.confidence[0]],
-      [['BENIGN', 'X', LOGIN_BRUTE_FORCE, DHCP_FLOOD], ['BENIGN', 'X'], [3, 0, 1], [1, 0, 1], [2, 0, 0], [0, 0, 0], 2, 'r0', 1]);
+      [['BENIGN', 'X', ...STAGE_LABELS], ['BENIGN', 'X'], [3, 0, 1], [1, 0, 1], [2, 0, 0], [0, 0, 0], 2, 'r0', 1]);
   });
 });
 
