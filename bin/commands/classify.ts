@@ -27,18 +27,22 @@ flows (any addresses) start within ±1 s; otherwise it is reported benign with
 suppressed = "single packet, not corroborated" (an -o column when the stage runs). Row files are often random samples
 with no neighbourhood, hence off for them.
 
---rules (default on for captures, off for CSV/HDF5 rows; runs after --context): behaviour rules that only
-turn benign verdicts malicious. Login Brute Force: ≥ 5 TCP flows with client payload and a server answer
-to one login port (21 ftp, 22 ssh, 23 telnet, 3389 rdp, 5900 vnc) from one source within 60 s (as the
-ET rule "ET SCAN Potential SSH Scan", sid 2001976). DHCP Flood: ≥ 16 UDP flows to port 67 within 1 s,
-network-wide (over DHCP snooping's default 15 packets/s). Every flow of such a window is escalated;
-confidence is 1, the model's attack probability is kept. An explicit --rules on adds an -o column
-"escalated" with the reason (e.g. 5+ ssh sessions from 192.168.56.1 within 60 s).
+--rules (default on for captures, off for CSV/HDF5 rows; runs after --context): behaviour rules and
+payload signatures, which only turn benign verdicts malicious. Login Brute Force: ≥ 5 TCP flows with
+client payload and a server answer to one login port (21 ftp, 22 ssh, 23 telnet, 3389 rdp, 5900 vnc)
+from one source within 60 s (as the ET rule "ET SCAN Potential SSH Scan", sid 2001976). DHCP Flood:
+≥ 16 UDP flows to port 67 within 1 s, network-wide (over DHCP snooping's default 15 packets/s). Every
+flow of such a window is escalated. A payload signature (the flow meter's Payload Signature field:
+Heartbleed, Web Attack - SQL Injection, Web Attack - XSS, Web Attack - Path Traversal, Log4Shell JNDI
+Lookup, VNC Authentication Failure) escalates its flow with the first label. Confidence is 1, the
+model's attack probability is kept. An explicit --rules on adds an -o column "escalated" with the
+reason (e.g. 5+ ssh sessions from 192.168.56.1 within 60 s; payload signature: Web Attack - SQL Injection).
 
 --trusted-sources a,b/24,… (IPv4/IPv6 addresses and CIDR prefixes, e.g. 10.0.0.5,192.168.1.0/24,fd00::/8):
-login flows from these sources neither count toward Login Brute Force nor are escalated by it — for
-automation that logs in every few seconds (monitoring over SSH, Ansible, a reconnecting VNC client). The
-DHCP rule ignores it (DHCP clients have no stable address).`;
+login flows from these sources neither count toward Login Brute Force nor are escalated by it or by
+VNC Authentication Failure — for automation that logs in every few seconds (monitoring over SSH,
+Ansible, a reconnecting VNC client). Content signatures (SQL injection, Heartbleed, …) from them still
+escalate. The DHCP rule ignores it (DHCP clients have no stable address).`;
 
 const ID_COLUMNS = ['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp'];
 

@@ -31,16 +31,20 @@ const usage = `deepmad detect <capture.pcap[ng][.gz]|-> [options]
                         its destination, or ≥ 50 other flagged single-packet flows start within ±1 s;
                         judged per flow batch against the past 60 s, so the first
                         few flows of a flood may be reported benign before the rest alert
-  --rules on|off        behaviour rules after the context stage (default on), which only escalate:
-                        Login Brute Force when ≥ 5 answered TCP sessions with payload to one login
-                        port (21, 22, 23, 3389, 5900) come from one source within 60 s (ET sid
-                        2001976); DHCP Flood when ≥ 16 UDP flows to port 67 start within 1 s. Judged
-                        per flow batch against the recent past, so flows of earlier batches stay as
-                        they were: the flow completing the count and later ones in its window alert
+  --rules on|off        behaviour rules and payload signatures after the context stage (default on),
+                        which only escalate: Login Brute Force when ≥ 5 answered TCP sessions with
+                        payload to one login port (21, 22, 23, 3389, 5900) come from one source
+                        within 60 s (ET sid 2001976); DHCP Flood when ≥ 16 UDP flows to port 67 start
+                        within 1 s. Judged per flow batch against the recent past, so flows of earlier
+                        batches stay as they were: the flow completing the count and later ones in its
+                        window alert. A flow with a payload signature (Heartbleed, Web Attack - SQL
+                        Injection / XSS / Path Traversal, Log4Shell JNDI Lookup, VNC Authentication
+                        Failure) alerts with its first label, per flow
   --trusted-sources a,b/24,…
                         addresses/CIDRs (IPv4, IPv6) whose login flows the Login Brute Force rule
-                        neither counts nor escalates (monitoring over SSH, Ansible, a reconnecting
-                        VNC client); the DHCP rule ignores it (DHCP clients have no stable address)
+                        neither counts nor escalates, nor VNC Authentication Failure (monitoring over
+                        SSH, Ansible, a reconnecting VNC client); content signatures from them still
+                        alert; the DHCP rule ignores it (DHCP clients have no stable address)
   --json                print the summary as JSON
   --quiet               no summary
 
