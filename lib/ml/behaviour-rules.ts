@@ -560,7 +560,7 @@ function verdictFlags(verdicts: ReadonlyArray<Verdict>): Uint8Array {
 }
 
 /**
- * Turns benign verdicts that are hits malicious in place: `label` the rule's label, `confidence` 1
+ * Turns benign verdicts that are hits malicious in place: `label` the rule's or signature's label, `confidence` 1
  * (a rule match, not a model probability), `escalated` the reason, no `suppressed`;
  * `attackProbability` and `probabilities` stay the model's. Returns how many.
  */
@@ -581,8 +581,9 @@ export function escalateVerdicts(verdicts: RuleVerdict[], hits: RuleHits): numbe
 }
 
 /**
- * The columnar twin of escalateVerdicts. `labels` gains the rule labels the first time a row needs
- * one (a new array: the Classifier's own list is shared), with `classes` keeping the model's labels
+ * The columnar twin of escalateVerdicts. `labels` gains the RULE_LABELS the model lacks the first time a
+ * row needs one (a new array: the Classifier's own list is shared; a model class of the same name, e.g.
+ * `Heartbleed`, is used as it is), with `classes` keeping the model's labels
  * (the columns of `probabilities`); `escalated` (a code per row, 0 = not escalated) is always set,
  * `escalatedReasons` when a row was escalated; an escalated row's `suppressed` mark is cleared.
  */
