@@ -17,9 +17,17 @@ import { CaptureReader } from '../../lib/capture/reader.js';
 import { Flowmeter } from '../../lib/flow/flowmeter.js';
 import { flowColumnsFromBatch, flowColumnsFromObjects, type FlowColumns } from '../../lib/normalize/flow-columns.js';
 import { meterCapture } from '../../lib/ml/capture-flows.js';
+import { readCsvFile } from '../../lib/ml/csv-table.js';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
-const SSH_GUESS = path.join(__dirname, '..', 'fixtures', 'alerts', 'zeek_ssh_sshguess.pcap');
+const repo = path.resolve(__dirname, '..', '..');
+const pcaps = path.resolve(repo, '..', 'shared', 'data', 'pcaps');
+const needShared = !fs.existsSync(pcaps) ? 'needs ../shared/data/pcaps' : false;
+const cli = path.join(repo, 'dist', 'bin', 'deepmad.js');
+const SSH_GUESS = path.join(repo, 'test', 'fixtures', 'alerts', 'zeek_ssh_sshguess.pcap');
 const HB = 'Heartbleed', SQLI = 'Web Attack - SQL Injection', XSS = 'Web Attack - XSS', TRAV = 'Web Attack - Path Traversal', JNDI = 'Log4Shell JNDI Lookup', VNC = 'VNC Authentication Failure';
 
 /** A flow object (the improved profile's names); `sig` sets the Payload Signature field, absent otherwise. */
@@ -210,5 +218,57 @@ describe('payload signatures: flow columns', () => {
       assert.deepEqual([...judgeBehaviour(cols, { trustedSources }).codes], want, trustedSources.join());
       assert.deepEqual([...judgeBehaviour(behaviourFlowsFromObjects(objects), { trustedSources }).codes], want, trustedSources.join());
     }
+  });
+});
+
+describe('payload signatures: deepmad classify on captures', { skip: needShared }, () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'classify', ...args], { encoding: 'utf8' });
+  /** -o rows of the inputs, per capture (relative to pcaps/): `Src IP>Dst IP:Dst Port label malicious escalated`. */
+  const classify = (files: string[], rules: 'on' | 'off'): Map<string, string[]> => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'deepmad-sig-')), 'p.csv');
+    const r = run(...files, '--quiet', '--rules', rules, '-o', out);
+    assert.equal(r.status, 0, r.stderr);
+    const t = readCsvFile(out);
+    // an explicit --rules on adds the escalated column
+    assert.deepEqual(t.header.slice(8), ['label', 'confidence', 'attack_probability', 'malicious', 'suppressed', ...(rules === 'on' ? ['escalated'] : [])]);
+    const per = new Map<string, string[]>();
+    for (const c of t.rows) {
+      const key = path.relative(pcaps, c[0]);
+      if (!per.has(key)) per.set(key, []);
+      per.get(key)!.push(`${c[2]}>${c[4]}:${c[5]} ${c[8]} ${c[11]} ${c[13] ?? ''}`);
+    }
+    return per;
+  };
+
+  it('Heartbleed, VNC scanner and DVWA SQL injection: the attacker\'s flows get the signature labels (model benign on all 5); --rules off: none', () => {
+    const files = ['attack/zeek_tls_heartbleed.pcap', 'attack/zeek_rfb_vnc-scanner.pcap', 'attack/chrissanders_http_dvwa_sqlinjection.pcapng'];
+    const on = classify(files.map((f) => path.join(pcaps, f)), 'on');
+    assert.deepEqual(Object.fromEntries(on), {
+      'attack/zeek_tls_heartbleed.pcap': [`173.203.79.216>162.219.2.166:443 ${HB} 1 payload signature: ${HB}`],
+      'attack/zeek_rfb_vnc-scanner.pcap': [`192.168.0.11>10.0.0.149:5900 ${VNC} 1 payload signature: ${VNC}`],
+      'attack/chrissanders_http_dvwa_sqlinjection.pcapng': Array(3).fill(`10.2.2.101>10.2.2.104:80 ${SQLI} 1 payload signature: ${SQLI}`),
+    });
+    const off = classify(files.map((f) => path.join(pcaps, f)), 'off');
+    assert.deepEqual([...off.values()].flat().map((x) => x.split(' ').slice(1).join(' ')), Array(5).fill('BENIGN 0 '));
+    // the summary line names the signature
+    assert.match(run(path.join(pcaps, files[0])).stdout, /: 1 flows, 1 flagged \(100\.0%\), 1 escalated by behaviour rules \(payload signature: Heartbleed\) — Heartbleed 1;/);
+  });
+
+  it('the other captures signatures change: Log4Shell (1 of 7 flows; the model already flags 3) and a DVWA session (2 SQL injections of 4 flows; one model alert)', () => {
+    const on = classify(['attack/ndpi_log4j-webapp-exploit.pcap', 'attack/zeek_http_cooper-grill-dvwa.pcapng'].map((f) => path.join(pcaps, f)), 'on');
+    const escalated = (k: string) => on.get(k)!.filter((x) => x.includes(' payload signature: '));
+    assert.deepEqual([on.get('attack/ndpi_log4j-webapp-exploit.pcap')!.length, escalated('attack/ndpi_log4j-webapp-exploit.pcap')],
+      [7, [`172.16.238.1>172.16.238.10:8080 ${JNDI} 1 payload signature: ${JNDI}`]]);
+    assert.deepEqual([on.get('attack/zeek_http_cooper-grill-dvwa.pcapng')!.length, escalated('attack/zeek_http_cooper-grill-dvwa.pcapng')],
+      [4, Array(2).fill(`192.168.111.148>192.168.111.154:80 ${SQLI} 1 payload signature: ${SQLI}`)]);
+    assert.deepEqual([...on.values()].flat().filter((x) => / 1 $/.test(x)).length, 4, 'model alerts without an escalation');
+  });
+
+  it('the benign captures keep their count: 203 flows, 1 flagged (the model\'s SSH-Patator), none escalated, rules on or off', () => {
+    const dir = path.join(pcaps, 'benign');
+    const files = fs.readdirSync(dir).filter((f) => /\.(pcap|pcapng|cap)$/.test(f)).sort().map((f) => path.join(dir, f));
+    const on = [...classify(files, 'on').values()].flat(), off = [...classify(files, 'off').values()].flat();
+    assert.deepEqual(on, off);
+    assert.deepEqual([on.length, on.filter((x) => / 1 /.test(x)).map((x) => x.split(' ').slice(1).join(' '))], [203, ['SSH-Patator 1 ']]);
   });
 });
