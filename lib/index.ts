@@ -18,5 +18,6 @@ export { trainModel, crossValidate, writeModel } from './ml/train.js';
 export { kerasToOnnx } from './ml/keras.js';
 export { defaultModelPath } from './ml/default-model.js';
 export { LoneFlowContext, judgeLoneFlows, contextFlowsFromObjects, contextFlowsFromColumns, SUPPRESSED_SINGLE_PACKET } from './ml/lone-flow-context.js';
-export { BehaviourRules, judgeBehaviour, escalateByRules, behaviourFlowsFromObjects, behaviourFlowsFromColumns, LOGIN_BRUTE_FORCE, DHCP_FLOOD } from './ml/behaviour-rules.js';
+export { BehaviourRules, judgeBehaviour, escalateByRules, behaviourFlowsFromObjects, behaviourFlowsFromColumns, LOGIN_BRUTE_FORCE, DHCP_FLOOD, SIGNATURE_RULE_LABELS, ESCALATED_SIGNATURE } from './ml/behaviour-rules.js';
+export { SIGNATURE_FIELD, SIGNATURE_LABELS, inspectTcpPayload } from './capture/payload-tells.js';
 export { parseAddressList, AddressListError } from './ml/address-match.js';

@@ -167,5 +167,5 @@ function summarize(input: string, flows: Array<Record<string, unknown>>, v: Rule
     });
     rates = `; attacker flows flagged ${attFlagged}/${att}, other flows flagged ${otherFlagged}/${other}`;
   }
-  return `${input}: ${flows.length} flows, ${flagged} flagged (${pct}%)${suppressed ? `, ${suppressed} single-packet alarm(s) not corroborated` : ''}${escalated ? `, ${escalated} escalated by behaviour rules (${why}${reasons.size > 3 ? '; …' : ''})` : ''}${labels ? ` — ${labels}` : ''}${srcs ? `; flagged sources: ${srcs}` : ''}${rates}`;
+  return `${input}: ${flows.length} flows, ${flagged} flagged (${pct}%)${suppressed ? `, ${suppressed} single-packet alarm(s) not corroborated` : ''}${escalated ? `, ${escalated} escalated by behaviour rules and payload signatures (${why}${reasons.size > 3 ? '; …' : ''})` : ''}${labels ? ` — ${labels}` : ''}${srcs ? `; flagged sources: ${srcs}` : ''}${rates}`;
 }

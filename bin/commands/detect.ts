@@ -258,7 +258,7 @@ export function formatSummary(s: DetectSummary): string {
     `alerts: ${s.alertRecords} records — high ${s.bySeverity.high}, medium ${s.bySeverity.medium}, low ${s.bySeverity.low} flows`,
   ];
   if (s.suppressedSinglePacket) lines.push(`context: ${s.suppressedSinglePacket} flagged single-packet flow(s) not corroborated, reported benign`);
-  if (s.escalatedByRules) lines.push(`rules: ${s.escalatedByRules} benign verdict(s) escalated by behaviour rules (repeated logins, DHCP flood)`);
+  if (s.escalatedByRules) lines.push(`rules: ${s.escalatedByRules} benign verdict(s) escalated by behaviour rules (repeated logins, DHCP flood) and payload signatures`);
   if (s.trustedLoginFlows) lines.push(`rules: ${s.trustedLoginFlows} login flow(s) from trusted sources not counted`);
   const classes = Object.entries(s.byClass);
   if (classes.length) lines.push(`by class: ${classes.map(([k, v]) => `${k} ${v}`).join(', ')}`);

@@ -27,7 +27,7 @@ export interface ColumnVerdicts {
   model: string;
   /** the model's class labels, card order (the column order of `probabilities`) */
   classes: string[];
-  /** a class label, or a behaviour rule's label (`Login Brute Force`, `DHCP Flood`) for an escalated row */
+  /** a class label, or a rule's label (`Login Brute Force`, `DHCP Flood`, a payload signature's label) for an escalated row */
   label: string[];
   confidence: Float32Array;
   /** 1 − Σ P(benign labels) */
@@ -39,8 +39,9 @@ export interface ColumnVerdicts {
   /** 1 = a single-packet alert the lone-flow context stage turned benign; present only when the stage ran */
   suppressed?: Uint8Array;
   /**
-   * a benign verdict the behaviour rules (lib/ml/behaviour-rules.ts) turned malicious: 1 = Login Brute
-   * Force, 2 = DHCP Flood (RULE_LABELS index + 1), 0 = not escalated; present only when the stage ran
+   * a benign verdict the rules stage (lib/ml/behaviour-rules.ts) turned malicious: 1 = Login Brute
+   * Force, 2 = DHCP Flood, 3-8 = a payload signature (RULE_LABELS index + 1), 0 = not escalated; present
+   * only when the stage ran
    */
   escalated?: Uint8Array;
 }

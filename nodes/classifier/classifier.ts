@@ -214,7 +214,7 @@ export = function register(RED: NodeAPI) {
       // keeps v.detections equal to the malicious count and marks them in v.suppressed).
       const benignLabel = c.card.benignLabels[0];
       if (context && benignLabel !== undefined && v.labels.includes(benignLabel)) suppressedTotal += await context.applyToColumnsSliced(rows.objects, v, benignLabel, CONTEXT_SLICE_ROWS, yieldToLoop);
-      // then the behaviour rules: benign verdicts of repeated logins or a DHCP flood turn malicious
+      // then the rules: benign verdicts of repeated logins, a DHCP flood or a flow with a payload signature turn malicious
       // (rule label, v.escalated; v.labels gains the rule labels, v.detections counts them)
       if (rules) escalatedTotal += await rules.applyToColumnsSliced(rows.objects, v, RULES_SLICE_ROWS, yieldToLoop);
       const out = await buildOutputs(rows, v, c);

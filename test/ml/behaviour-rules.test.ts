@@ -416,7 +416,7 @@ describe('behaviour rules: deepmad classify', { skip: needShared }, () => {
     const r = run(SSH_GUESS, '-o', path.join(dir, 'default.csv'));
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(readCsvFile(path.join(dir, 'default.csv')).header.slice(-2), ['malicious', 'suppressed']);
-    assert.match(r.stdout, /: 11 flows, 11 flagged \(100\.0%\), 11 escalated by behaviour rules \(5\+ ssh sessions from 192\.168\.56\.1 within 60 s\) — Login Brute Force 11;/);
+    assert.match(r.stdout, /: 11 flows, 11 flagged \(100\.0%\), 11 escalated by behaviour rules and payload signatures \(5\+ ssh sessions from 192\.168\.56\.1 within 60 s\) — Login Brute Force 11;/);
   });
 
   it('--rules: off for CSV rows by default, on applies it; bad values exit 2', () => {

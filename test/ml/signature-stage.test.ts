@@ -251,7 +251,7 @@ describe('payload signatures: deepmad classify on captures', { skip: needShared 
     const off = classify(files.map((f) => path.join(pcaps, f)), 'off');
     assert.deepEqual([...off.values()].flat().map((x) => x.split(' ').slice(1).join(' ')), Array(5).fill('BENIGN 0 '));
     // the summary line names the signature
-    assert.match(run(path.join(pcaps, files[0])).stdout, /: 1 flows, 1 flagged \(100\.0%\), 1 escalated by behaviour rules \(payload signature: Heartbleed\) — Heartbleed 1;/);
+    assert.match(run(path.join(pcaps, files[0])).stdout, /: 1 flows, 1 flagged \(100\.0%\), 1 escalated by behaviour rules and payload signatures \(payload signature: Heartbleed\) — Heartbleed 1;/);
   });
 
   it('the other captures signatures change: Log4Shell (1 of 7 flows; the model already flags 3) and a DVWA session (2 SQL injections of 4 flows; one model alert)', () => {

@@ -34,6 +34,11 @@ export const KNOWN_ATTACKERS: Record<string, string[]> = {
   'zeek_tls_heartbleed.pcap': ['173.203.79.216'],
   'zeek_tls_heartbleed-success.pcap': ['173.203.79.216'],
   'zeek_dhcp_flood.pcap': ['*'],
+  // nDPI's expected output marks the exploit request (172.16.238.1 → the webapp 172.16.238.10:8080, "Possible
+  // Exploit Attempt", its JNDI header) and the victim's LDAP and class-download callbacks to the attacker's
+  // server 172.16.238.11; the flows show the rest: the victim's reverse shell to 10.10.10.31:9001, which sends
+  // `id` and gets `uid=…` back.
+  'ndpi_log4j-webapp-exploit.pcap': ['172.16.238.1', '172.16.238.11', '10.10.10.31'],
 };
 
 const isCapture = (f: string): boolean => /\.(pcap|pcapng|cap)$/.test(f);
