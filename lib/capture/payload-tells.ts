@@ -174,6 +174,10 @@ const HTTP_SCAN_LIMIT = 8192;
 /** One decoded value (decoding never lengthens it, and a value lies within one 8 KB region). */
 const VAL = new Uint8Array(HTTP_SCAN_LIMIT);
 
+/** Raw request bytes worth a second look: 1 for '$' and '{', 2 for CR and LF. */
+const RAW_CLASS = new Uint8Array(256);
+RAW_CLASS[0x24] = 1; RAW_CLASS[0x7b] = 1; RAW_CLASS[0x0d] = 2; RAW_CLASS[0x0a] = 2;
+
 const HTTP_ATTACK = TELL_HTTP_SQLI | TELL_HTTP_XSS | TELL_HTTP_TRAVERSAL | TELL_JNDI;
 
 /** `m` = length of the method and its space: the request target starts at off + m. */
@@ -181,26 +185,39 @@ function inspectHttp(buf: Uint8Array, off: number, captured: number, m: number):
   const end = off + captured;
   const start = off + m;
   const tEnd = Math.min(end, start + HTTP_SCAN_LIMIT);
+  let tells = 0;
+  let skip = 0; // `${` before this were covered by an earlier lookupScan
   let q = start;
   let qmark = -1;
   for (; q < tEnd; q++) {
     const c = buf[q];
     if (c === 0x20 || c === 0x0d || c === 0x0a) break;
     if (c === 0x3f && qmark < 0) qmark = q;
+    else if (c === 0x24 && q >= skip && (tells & TELL_JNDI) === 0) { // raw, even in a parameter name
+      skip = lookupScan(buf, q, end);
+      if (skip < 0) tells |= TELL_JNDI;
+    }
   }
-  let tells = 0;
   // The path is one value; the query splits into parameters.
   tells |= scanValue(buf, start, qmark < 0 ? q : qmark);
   if (qmark >= 0) tells |= scanParams(buf, qmark + 1, q);
-  // Raw pass over the captured request: `${jndi:` anywhere (target, headers, body), and where the body starts.
+  // Raw pass over the rest of the captured request: `${jndi:` anywhere (headers, body), and where the body
+  // starts. Stride 2: every `${` and every CRLFCRLF has its first or second byte at a visited offset.
   let body = -1;
-  for (let i = start; i < end; i++) {
-    const c = buf[i];
-    if (c === 0x24) {
-      if ((tells & TELL_JNDI) === 0 && jndiAt(buf, i, end)) tells |= TELL_JNDI;
-    } else if (c === 0x0a && body < 0 && i - 3 >= q && buf[i - 1] === 0x0d && buf[i - 2] === 0x0a && buf[i - 3] === 0x0d) {
-      body = i + 1;
-      if ((tells & TELL_JNDI) !== 0) break;
+  for (let i = q; i < end; i += 2) {
+    const k = RAW_CLASS[buf[i]];
+    if (k === 0) continue;
+    if (k === 1) {
+      const d = buf[i] === 0x24 ? i : i - 1; // the '$' of a possible "${"
+      if (d >= q && d >= skip && (tells & TELL_JNDI) === 0) {
+        skip = lookupScan(buf, d, end);
+        if (skip < 0) tells |= TELL_JNDI;
+      }
+    } else if (body < 0) {
+      const s = buf[i] === 0x0d ? i : i - 1; // the first CR of a possible CRLFCRLF
+      if (s >= q && s + 4 <= end && buf[s] === 0x0d && buf[s + 1] === 0x0a && buf[s + 2] === 0x0d && buf[s + 3] === 0x0a) {
+        body = s + 4;
+      }
     }
   }
   if (body >= 0 && body < end && (tells & HTTP_ATTACK) !== HTTP_ATTACK) {
@@ -272,7 +289,7 @@ function scanValue(buf: Uint8Array, s: number, e: number): number {
   return n === 0 ? 0 : matchValue(n);
 }
 
-// Patterns, lowercase ASCII; a '(' at the end also matches " (".
+// Patterns, lowercase ASCII (function names without their '(': see call()).
 const enc = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
 const P_UNION = enc('union ');
 const P_SELECT = enc('select');
@@ -282,14 +299,14 @@ const P_INFORMATION_SCHEMA = enc('information_schema');
 const P_INTO_OUTFILE = enc('into outfile');
 const P_INTO_DUMPFILE = enc('into dumpfile');
 const P_VERSION = enc('@@version');
-const P_SLEEP = enc('sleep(');
-const P_BENCHMARK = enc('benchmark(');
+const P_SLEEP = enc('sleep');
+const P_BENCHMARK = enc('benchmark');
 const P_WAITFOR = enc('waitfor delay');
-const P_PG_SLEEP = enc('pg_sleep(');
-const P_LOAD_FILE = enc('load_file(');
+const P_PG_SLEEP = enc('pg_sleep');
+const P_LOAD_FILE = enc('load_file');
 const P_XP_CMDSHELL = enc('xp_cmdshell');
-const P_EXTRACTVALUE = enc('extractvalue(');
-const P_UPDATEXML = enc('updatexml(');
+const P_EXTRACTVALUE = enc('extractvalue');
+const P_UPDATEXML = enc('updatexml');
 const P_SCRIPT = enc('<script');
 const P_IFRAME = enc('<iframe');
 const P_JAVASCRIPT = enc('javascript:');
@@ -306,22 +323,32 @@ const P_LOWER = enc('lower:');
 const P_UPPER = enc('upper:');
 const P_ENV = enc('env:');
 
-/** `a[i…]` starts with `pat`, ASCII case-insensitively (`pat` is lowercase); returns the index after it or -1. */
-function at(a: Uint8Array, i: number, n: number, pat: Uint8Array): number {
+/** VAL[i…] starts with `pat` (VAL is lowercased already): the index after it, or -1. */
+function lit(i: number, n: number, pat: Uint8Array): number {
   const m = pat.length;
-  for (let k = 0; k < m; k++, i++) {
-    if (i >= n) return -1;
-    let c = a[i];
+  if (i + m > n) return -1;
+  for (let k = 0; k < m; k++) if (VAL[i + k] !== pat[k]) return -1;
+  return i + m;
+}
+
+/** A function call: VAL[i…] is `name`, an optional space, then '('. */
+function call(i: number, n: number, name: Uint8Array): boolean {
+  let j = lit(i, n, name);
+  if (j < 0) return false;
+  if (j < n && VAL[j] === 0x20) j++;
+  return j < n && VAL[j] === 0x28;
+}
+
+/** `a[i…]` starts with `pat`, ASCII case-insensitively (`pat` is lowercase): the index after it, or -1. */
+function atCI(a: Uint8Array, i: number, n: number, pat: Uint8Array): number {
+  const m = pat.length;
+  if (i + m > n) return -1;
+  for (let k = 0; k < m; k++) {
+    let c = a[i + k];
     if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-    const pc = pat[k];
-    if (pc === 0x28 && c === 0x20 && k === m - 1) { // optional space before '('
-      i++;
-      if (i >= n) return -1;
-      c = a[i];
-    }
-    if (c !== pc) return -1;
+    if (c !== pat[k]) return -1;
   }
-  return i;
+  return i + m;
 }
 
 const isWordByte = (c: number): boolean =>
@@ -334,7 +361,7 @@ function lastComparison(n: number): number {
   for (let i = n - 1; i >= 0; i--) {
     const c = VAL[i];
     if (c === 0x3d || c === 0x3c || c === 0x3e) return i;
-    if (c === 0x20 && (at(VAL, i, n, P_LIKE) >= 0 || at(VAL, i, n, P_IS) >= 0)) return i;
+    if (c === 0x20 && (lit(i, n, P_LIKE) >= 0 || lit(i, n, P_IS) >= 0)) return i;
   }
   return -1;
 }
@@ -371,6 +398,7 @@ let lastCmp = -2;
 function matchValue(n: number): number {
   let tells = 0;
   let ltSeen = false;
+  let skip = 0;
   lastCmp = -2;
   for (let i = 0; i < n; i++) {
     const c = VAL[i];
@@ -380,49 +408,49 @@ function matchValue(n: number): number {
         break;
       case 0x75: // u
         if ((i === 0 || !isLetter(VAL[i - 1])) && (tells & TELL_HTTP_SQLI) === 0) {
-          let j = at(VAL, i, n, P_UNION);
+          let j = lit(i, n, P_UNION);
           if (j >= 0) {
-            const k = at(VAL, j, n, P_ALL);
+            const k = lit(j, n, P_ALL);
             if (k >= 0) j = k;
-            else { const d = at(VAL, j, n, P_DISTINCT); if (d >= 0) j = d; }
-            j = at(VAL, j, n, P_SELECT);
+            else { const d = lit(j, n, P_DISTINCT); if (d >= 0) j = d; }
+            j = lit(j, n, P_SELECT);
             if (j >= 0 && (j === n || !isWordByte(VAL[j]))) tells |= TELL_HTTP_SQLI;
           }
         }
-        if (at(VAL, i, n, P_UPDATEXML) >= 0) tells |= TELL_HTTP_SQLI;
+        if (call(i, n, P_UPDATEXML)) tells |= TELL_HTTP_SQLI;
         break;
       case 0x69: // i
-        if (at(VAL, i, n, P_INFORMATION_SCHEMA) >= 0 || at(VAL, i, n, P_INTO_OUTFILE) >= 0 || at(VAL, i, n, P_INTO_DUMPFILE) >= 0) {
+        if (lit(i, n, P_INFORMATION_SCHEMA) >= 0 || lit(i, n, P_INTO_OUTFILE) >= 0 || lit(i, n, P_INTO_DUMPFILE) >= 0) {
           tells |= TELL_HTTP_SQLI;
         }
         break;
-      case 0x40: if (at(VAL, i, n, P_VERSION) >= 0) tells |= TELL_HTTP_SQLI; break;
-      case 0x73: if (at(VAL, i, n, P_SLEEP) >= 0) tells |= TELL_HTTP_SQLI; break;
+      case 0x40: if (lit(i, n, P_VERSION) >= 0) tells |= TELL_HTTP_SQLI; break;
+      case 0x73: if (call(i, n, P_SLEEP)) tells |= TELL_HTTP_SQLI; break;
       case 0x62:
-        if (at(VAL, i, n, P_BENCHMARK) >= 0) tells |= TELL_HTTP_SQLI;
-        else if (at(VAL, i, n, P_BOOT_INI) >= 0) tells |= TELL_HTTP_TRAVERSAL;
+        if (call(i, n, P_BENCHMARK)) tells |= TELL_HTTP_SQLI;
+        else if (lit(i, n, P_BOOT_INI) >= 0) tells |= TELL_HTTP_TRAVERSAL;
         break;
       case 0x77:
-        if (at(VAL, i, n, P_WAITFOR) >= 0) tells |= TELL_HTTP_SQLI;
-        else if (at(VAL, i, n, P_WIN_INI) >= 0) tells |= TELL_HTTP_TRAVERSAL;
+        if (lit(i, n, P_WAITFOR) >= 0) tells |= TELL_HTTP_SQLI;
+        else if (lit(i, n, P_WIN_INI) >= 0) tells |= TELL_HTTP_TRAVERSAL;
         break;
-      case 0x70: if (at(VAL, i, n, P_PG_SLEEP) >= 0) tells |= TELL_HTTP_SQLI; break;
-      case 0x6c: if (at(VAL, i, n, P_LOAD_FILE) >= 0) tells |= TELL_HTTP_SQLI; break;
-      case 0x78: if (at(VAL, i, n, P_XP_CMDSHELL) >= 0) tells |= TELL_HTTP_SQLI; break;
-      case 0x65: if (at(VAL, i, n, P_EXTRACTVALUE) >= 0) tells |= TELL_HTTP_SQLI; break;
+      case 0x70: if (call(i, n, P_PG_SLEEP)) tells |= TELL_HTTP_SQLI; break;
+      case 0x6c: if (call(i, n, P_LOAD_FILE)) tells |= TELL_HTTP_SQLI; break;
+      case 0x78: if (lit(i, n, P_XP_CMDSHELL) >= 0) tells |= TELL_HTTP_SQLI; break;
+      case 0x65: if (call(i, n, P_EXTRACTVALUE)) tells |= TELL_HTTP_SQLI; break;
       case 0x3c: // <
         ltSeen = true;
-        if (at(VAL, i, n, P_SCRIPT) >= 0 || at(VAL, i, n, P_IFRAME) >= 0) tells |= TELL_HTTP_XSS;
+        if (lit(i, n, P_SCRIPT) >= 0 || lit(i, n, P_IFRAME) >= 0) tells |= TELL_HTTP_XSS;
         break;
-      case 0x6a: if (at(VAL, i, n, P_JAVASCRIPT) >= 0) tells |= TELL_HTTP_XSS; break;
-      case 0x64: if (at(VAL, i, n, P_DOCUMENT_COOKIE) >= 0) tells |= TELL_HTTP_XSS; break;
+      case 0x6a: if (lit(i, n, P_JAVASCRIPT) >= 0) tells |= TELL_HTTP_XSS; break;
+      case 0x64: if (lit(i, n, P_DOCUMENT_COOKIE) >= 0) tells |= TELL_HTTP_XSS; break;
       case 0x2e: // ../../ or ..\..\ (either separator)
         if (i + 5 < n && VAL[i + 1] === 0x2e && isSep(VAL[i + 2]) && VAL[i + 3] === 0x2e && VAL[i + 4] === 0x2e && isSep(VAL[i + 5])) {
           tells |= TELL_HTTP_TRAVERSAL;
         }
         break;
       case 0x2f: // /
-        if (at(VAL, i, n, P_ETC_PASSWD) >= 0 || at(VAL, i, n, P_ETC_SHADOW) >= 0 || at(VAL, i, n, P_PROC_ENVIRON) >= 0) {
+        if (lit(i, n, P_ETC_PASSWD) >= 0 || lit(i, n, P_ETC_SHADOW) >= 0 || lit(i, n, P_PROC_ENVIRON) >= 0) {
           tells |= TELL_HTTP_TRAVERSAL;
         }
         if (ltSeen && eventHandlerAt(i + 1, n)) tells |= TELL_HTTP_XSS;
@@ -431,7 +459,10 @@ function matchValue(n: number): number {
         if (ltSeen && eventHandlerAt(i + 1, n)) tells |= TELL_HTTP_XSS;
         break;
       case 0x24: // $
-        if (jndiAt(VAL, i, n)) tells |= TELL_JNDI;
+        if (i >= skip && (tells & TELL_JNDI) === 0) {
+          skip = lookupScan(VAL, i, n);
+          if (skip < 0) tells |= TELL_JNDI;
+        }
         break;
       default:
         break;
@@ -451,27 +482,29 @@ function eventHandlerAt(i: number, n: number): boolean {
 }
 
 /**
- * A Log4Shell lookup starting at the '$' at a[i]: `${jndi:`, a lookup nested right away (`${${`), or a
- * `${lower:` / `${upper:` / `${env:` inside an open `${` on the same line (obfuscated "jndi").
- * Case-insensitive; depth is counted from i to the end of the line.
+ * Looks for a Log4Shell lookup in the `${` expression at a[i] ('$'): `${jndi:`, a lookup nested right
+ * away (`${${`), or a `${lower:` / `${upper:` / `${env:` inside an open `${` (obfuscated "jndi"), on
+ * the same line, case-insensitively. Returns -1 when found, else where the expression's scan stopped
+ * (its closing brace, the line end or n): every `${` before that was checked with it, so callers skip
+ * to there and the work stays linear however many `${` a request holds.
  */
-function jndiAt(a: Uint8Array, i: number, n: number): boolean {
-  if (i + 1 >= n || a[i + 1] !== 0x7b) return false;
-  if (at(a, i + 2, n, P_JNDI) >= 0) return true;
-  if (i + 3 < n && a[i + 2] === 0x24 && a[i + 3] === 0x7b) return true;
-  let depth = 1;
-  for (let j = i + 2; j < n; j++) {
+function lookupScan(a: Uint8Array, i: number, n: number): number {
+  if (i + 1 >= n || a[i + 1] !== 0x7b) return i + 1;
+  let depth = 0;
+  for (let j = i; j < n; j++) {
     const c = a[j];
-    if (c === 0x0a || c === 0x0d) return false;
-    if (c === 0x7d) { if (--depth === 0) return false; }
+    if (c === 0x0a || c === 0x0d) return j;
+    if (c === 0x7d) { if (--depth === 0) return j + 1; }
     else if (c === 0x24 && j + 1 < n && a[j + 1] === 0x7b) {
       const k = j + 2;
-      if (at(a, k, n, P_LOWER) >= 0 || at(a, k, n, P_UPPER) >= 0 || at(a, k, n, P_ENV) >= 0 || at(a, k, n, P_JNDI) >= 0) return true;
+      if (atCI(a, k, n, P_JNDI) >= 0) return -1;
+      if (k + 1 < n && a[k] === 0x24 && a[k + 1] === 0x7b) return -1;
+      if (depth > 0 && (atCI(a, k, n, P_LOWER) >= 0 || atCI(a, k, n, P_UPPER) >= 0 || atCI(a, k, n, P_ENV) >= 0)) return -1;
       depth++;
       j++;
     }
   }
-  return false;
+  return n;
 }
 
 // ---------------------------------------------------------------- per-flow order rules

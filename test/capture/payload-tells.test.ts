@@ -259,6 +259,33 @@ test('HTTP: Log4Shell lookups, raw and decoded', () => {
   assert.equal(tells(GET('/', 'X-A: jndi:ldap://x/a\r\n')), 0);
 });
 
+test('HTTP: the raw pass finds `${` and the header end at every byte alignment', () => {
+  for (let pad = 0; pad < 4; pad++) {
+    const a = 'a'.repeat(pad);
+    assert.equal(tells(GET('/', `X-${a}: ${'${jndi:ldap://x/a}'}\r\n`)), JNDI, `jndi, pad ${pad}`);
+    assert.equal(tells(GET(`/${a}`, `X: ${a}$ {jndi:x} {jndi:y}\r\n`)), 0, `'$' and '{' apart, pad ${pad}`);
+    assert.equal(tells(POST(`/${a}`, "id=1'+or+'1'='1")), SQLI, `body, pad ${pad}`);
+    assert.equal(tells(`GET /${a} HTTP/1.0\r\n\r\nid=1'+or+'1'='1`), SQLI, `no headers, pad ${pad}`);
+    assert.equal(tells(`GET /${a} HTTP/1.0\r\nX: 1\r\n\rid=1'+or+'1'='1`), 0, `no CRLFCRLF, pad ${pad}`);
+  }
+  assert.equal(tells('GET / HTTP/1.0\r\nX: $'), 0, "'$' last");
+  assert.equal(tells('GET / HTTP/1.0\r\nX: ${'), 0, "'${' last");
+  assert.equal(tells('GET /${jndi'), 0, 'cut inside the name');
+});
+
+test('HTTP: many `${` stay linear and cannot hide a later lookup', () => {
+  const t0 = process.hrtime.bigint();
+  assert.equal(tells(GET('/', `X: ${'${a'.repeat(20000)}\r\n`)), 0);
+  assert.equal(tells(GET('/', `X: ${'${a}'.repeat(15000)}\r\n`)), 0);
+  assert.equal(tells(GET(`/?q=${'%24%7Ba'.repeat(1300)}`)), 0);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  assert.ok(ms < 500, `${ms} ms`);
+  assert.equal(tells(GET('/', `X: ${'${a}'.repeat(2000)}${'${jndi:x}'}\r\n`)), JNDI);
+  assert.equal(tells(GET('/', `X: ${'${a'.repeat(2000)}${'${${::-j}ndi:x}'}\r\n`)), JNDI);
+  assert.equal(tells(GET('/', `X: ${'${a'.repeat(2000)}\r\nY: ${'${jndi:x}'}\r\n`)), JNDI);
+  assert.equal(tells(GET(`/?q=${'%24%7Ba%7D'.repeat(500)}%24%7Bjndi:x%7D`)), JNDI);
+});
+
 test('HTTP: what is looked at is bounded (8 KB target and body, captured bytes only)', () => {
   const pad = 'x'.repeat(9000);
   const attack = "id=1'+or+'1'='1";
