@@ -17,11 +17,13 @@
  *    inspected; a segment that starts mid-record is not re-synchronised.
  *  - HTTP request lines (GET/POST/PUT/HEAD/DELETE/OPTIONS/PATCH): path, query values and the form body
  *    in the same segment, percent-decoded once, for SQL injection (ET WEB_SERVER / OWASP CRS 942
- *    categories), XSS, path traversal; `${jndi:` and its nested-lookup obfuscations anywhere in the
+ *    categories: UNION SELECT, quote tautologies, a quote ending the statement before a comment or a
+ *    stacked statement, numeric boolean probes like ` AND 5213=5214`, well-known functions), XSS, path traversal; `${jndi:` and its nested-lookup obfuscations anywhere in the
  *    captured request. Requests split over several segments are seen only in their first one.
  *  - RFB (VNC) 3.7+ version banners and the SecurityResult "failed" (RFC 6143 §7.1.3; ET sid 2002920).
  *
- * STATUS: complete; unit tests and real-capture counts in test/capture/payload-tells.test.ts.
+ * Unit tests and real-capture counts: test/capture/payload-tells.test.ts; our own lab captures:
+ * test/flow/signatures-lab.test.ts.
  */
 
 // ---- per-packet tells (PacketBatch.tells) ----
@@ -322,6 +324,11 @@ const P_JNDI = enc('jndi:');
 const P_LOWER = enc('lower:');
 const P_UPPER = enc('upper:');
 const P_ENV = enc('env:');
+const P_AND = enc('and ');
+const P_OR = enc('or ');
+/** Statements a stacked query (`1'; DROP TABLE users; --`) starts with, each followed by a space. */
+const P_STACKED = ['drop', 'insert', 'update', 'delete', 'select', 'exec', 'execute', 'declare', 'shutdown', 'create', 'alter', 'truncate']
+  .map((w) => enc(`${w} `));
 
 /** VAL[i…] starts with `pat` (VAL is lowercased already): the index after it, or -1. */
 function lit(i: number, n: number, pat: Uint8Array): number {
@@ -379,6 +386,8 @@ function quoteTell(q: number, n: number): boolean {
   if (k >= 0) {
     while (k < n && VAL[k] === 0x20) k++;
     if (k === n) return true;
+    // ' ; DROP …: a second statement stacked after the closed string
+    if (c === 0x3b) for (const w of P_STACKED) if (lit(k, n, w) >= 0) return true;
   }
   // ' or …, ' and …, ' || …, ' && …  followed by a space, quote, digit or '(' — and a comparison after
   let o = -1;
@@ -391,6 +400,29 @@ function quoteTell(q: number, n: number): boolean {
   if (lastCmp === -2) lastCmp = lastComparison(n);
   return lastCmp >= o;
 }
+/**
+ * A numeric boolean test after a space: ` and 5213=5214`, ` or 1=1`, ` AND 3>2` (sqlmap's boolean-blind
+ * probes, which need no quote when the parameter is a number).
+ */
+function numericBoolean(i: number, n: number): boolean {
+  if (i === 0 || VAL[i - 1] !== 0x20) return false;
+  let j = lit(i, n, P_AND);
+  if (j < 0) j = lit(i, n, P_OR);
+  if (j < 0) return false;
+  const d0 = j;
+  while (j < n && VAL[j] >= 0x30 && VAL[j] <= 0x39) j++;
+  if (j === d0 || j >= n) return false;
+  if (VAL[j] === 0x20) j++;
+  if (j < n && VAL[j] === 0x21) j++; // !=
+  if (j >= n || !(VAL[j] === 0x3d || VAL[j] === 0x3c || VAL[j] === 0x3e)) return false;
+  j++;
+  if (j < n && (VAL[j] === 0x3e || VAL[j] === 0x3d)) j++; // <> <= >=
+  if (j < n && VAL[j] === 0x20) j++;
+  const d1 = j;
+  while (j < n && VAL[j] >= 0x30 && VAL[j] <= 0x39) j++;
+  return j > d1 && (j === n || !isWordByte(VAL[j]));
+}
+
 /** lastComparison of the value being matched, computed on first need (-2: not yet). */
 let lastCmp = -2;
 
@@ -435,6 +467,9 @@ function matchValue(n: number): number {
         else if (lit(i, n, P_WIN_INI) >= 0) tells |= TELL_HTTP_TRAVERSAL;
         break;
       case 0x70: if (call(i, n, P_PG_SLEEP)) tells |= TELL_HTTP_SQLI; break;
+      case 0x61: case 0x6f: // a, o
+        if ((tells & TELL_HTTP_SQLI) === 0 && numericBoolean(i, n)) tells |= TELL_HTTP_SQLI;
+        break;
       case 0x6c: if (call(i, n, P_LOAD_FILE)) tells |= TELL_HTTP_SQLI; break;
       case 0x78: if (lit(i, n, P_XP_CMDSHELL) >= 0) tells |= TELL_HTTP_SQLI; break;
       case 0x65: if (call(i, n, P_EXTRACTVALUE)) tells |= TELL_HTTP_SQLI; break;

@@ -125,6 +125,13 @@ test('HTTP: attacks that must fire', () => {
     [GET('/../../../../etc/passwd'), TRAV],
     [GET('/', 'User-Agent: ${jndi:ldap://x/a}\r\n'), JNDI],
     [POST('/dvwa/vulnerabilities/sqli/', "id=1'+or+'1'='1&Submit=Submit"), SQLI],
+    // stacked query and numeric boolean probes (no quote needed when the parameter is a number)
+    [GET("/vuln?id=1'%3B+DROP+TABLE+users%3B+--&Submit=Submit"), SQLI],
+    [GET('/vuln?id=1%27%3B+select+1'), SQLI],
+    [GET('/vuln?id=1+AND+5213%3D5214&Submit=Submit'), SQLI],
+    [GET('/vuln?id=1+or+1%3D1'), SQLI],
+    [GET('/vuln?id=2+AND+3>2'), SQLI],
+    [GET('/vuln?id=2+and+3+!%3D+4'), SQLI],
   ];
   for (const [req, want] of cases) assert.equal(tells(req), want, req.split('\r\n')[0]);
 });
@@ -144,6 +151,12 @@ test('HTTP: benign look-alikes stay quiet', () => {
     GET('/a/b/../c'),
     GET('/search?q=select+a+union+rep'),
     GET('/search?q=reunion+selection'),
+    GET('/search?q=rock+and+roll'),
+    GET('/search?q=between+1+and+2'),
+    GET('/search?q=tom+and+3%3Dbad'),
+    GET('/search?q=size+and+10'),
+    GET('/notes?t=x%3B+drop+it'),
+    GET('/search?q=1+and+2+are+3'),
     GET('/search?q=100%+sure&r=%zz%2'),
     GET('/page?title=Online+shop&q=a%3Cb'),
     POST('/login', 'user=bob&pass=x%27y'),
