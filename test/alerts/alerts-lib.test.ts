@@ -61,6 +61,12 @@ describe('timestamps and classes', () => {
     assert.equal(p.category('Infiltration - Portscan'), 'Detection of a Network Scan');
     assert.equal(p.severity('Infiltration'), 1);
     assert.equal(p.severity('Something new'), 2);
+    // the payload-signature labels of the rules stage
+    assert.equal(p.category('Heartbleed'), 'Attempted Administrator Privilege Gain');
+    assert.equal(p.category('Log4Shell JNDI Lookup'), 'Attempted Administrator Privilege Gain');
+    assert.equal(p.category('Web Attack - Path Traversal'), 'Web Application Attack');
+    assert.equal(p.category('VNC Authentication Failure'), 'Attempted User Privilege Gain');
+    assert.equal(p.severity('VNC Authentication Failure'), 2);
     assert.equal(p.signatureId('DDoS'), p.signatureId('ddos'));
     assert.ok(p.signatureId('DDoS') >= 9_200_000 && p.signatureId('DDoS') < 9_300_000);
     assert.throws(() => new ClassPolicy({ severities: { X: 7 } }), /severity for class 'X'/);
