@@ -16,6 +16,7 @@ import {
   TELL_TLS_CCS, TELL_TLS_HANDSHAKE, TELL_TLS_HEARTBEAT_OVERRUN,
   inspectTcpPayload,
 } from '../../lib/capture/payload-tells.js';
+import { Random } from '../../lib/ml/random.js';
 
 const HS = TELL_TLS_HANDSHAKE, CCS = TELL_TLS_CCS, OVERRUN = TELL_TLS_HEARTBEAT_OVERRUN;
 const SQLI = TELL_HTTP_SQLI, XSS = TELL_HTTP_XSS, TRAV = TELL_HTTP_TRAVERSAL, JNDI = TELL_JNDI;
@@ -193,16 +194,10 @@ test('bounds: an RFB failure reason past the captured bytes is never read', () =
 
 // ---------------------------------------------------------------- fuzz
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
+/** mulberry32, the trainer's seeded PRNG, uniform in [0, 1). */
 function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Random(seed);
+  return () => r.next();
 }
 
 const FUZZ_SEED = Number(process.env.DEEPMAD_FUZZ_SEED ?? 20261127);

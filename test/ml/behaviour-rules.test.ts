@@ -21,6 +21,7 @@ import { Flowmeter } from '../../lib/flow/flowmeter.js';
 import { flowColumnsFromBatch, type FlowColumns } from '../../lib/normalize/flow-columns.js';
 import { meterCapture } from '../../lib/ml/capture-flows.js';
 import { readCsvFile } from '../../lib/ml/csv-table.js';
+import { Random } from '../../lib/ml/random.js';
 
 const repo = path.resolve(__dirname, '..', '..');
 const pcaps = path.resolve(repo, '..', 'shared', 'data', 'pcaps');
@@ -220,16 +221,10 @@ describe('behaviour rules: trusted sources', () => {
   });
 });
 
-/** Deterministic pseudo-random numbers (mulberry32). */
+/** Deterministic pseudo-random numbers: the trainer's seeded mulberry32. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Random(seed);
+  return () => r.next();
 }
 
 describe('behaviour rules: streaming', () => {
