@@ -5,6 +5,7 @@
  * read them unchanged. DeepMAD-specific data lives in `alert.confidence`/`alert.model` and in a
  * `deepmad` object that EVE consumers ignore.
  */
+import { SIGNATURE_FIELD } from '../capture/payload-tells.js';
 import { ClassPolicy, Severity } from './classes.js';
 import { FlowObject, eveTimestamp, flowNumber, flowString, parseFlowTimestamp, protoName, flowField } from './flow-fields.js';
 
@@ -46,6 +47,10 @@ export interface EveAlert {
     first_seen: string;
     last_seen: string;
     source?: string;
+    /** Why the rules stage made this verdict (a behaviour rule or a payload signature), when it did. */
+    escalated?: string;
+    /** The flow's payload signature labels (lib/capture/payload-tells.ts), when it has one. */
+    payload_signature?: string;
     probabilities?: unknown;
     /** The flow's features as the flow meter produced them (first sightings only). */
     features?: FlowObject;
@@ -123,11 +128,14 @@ export interface EveBuildOptions {
   includeFeatures?: boolean;
 }
 
-const VERDICT_KEYS = new Set(['label', 'confidence', 'probabilities', 'model']);
+const VERDICT_KEYS = new Set(['label', 'confidence', 'probabilities', 'model', 'escalated']);
 
 export function buildEveAlert(flow: ClassifiedFlow, v: FlowVerdict, opts: EveBuildOptions): EveAlert {
   const durationUs = flowNumber(flow, 'durationUs');
   const start = eveTimestamp(v.startMs);
+  // A verdict the rules stage made is a rule match, not a model's: the signature text says which.
+  const escalated = typeof flow.escalated === 'string' && flow.escalated !== '' ? flow.escalated : undefined;
+  const payloadSignature = flow[SIGNATURE_FIELD];
   const rec: EveAlert = {
     timestamp: start,
     flow_id: flowIdOf(v),
@@ -142,7 +150,7 @@ export function buildEveAlert(flow: ClassifiedFlow, v: FlowVerdict, opts: EveBui
       gid: 1,
       signature_id: opts.policy.signatureId(v.label),
       rev: 1,
-      signature: `DeepMAD ML ${v.label}`,
+      signature: `DeepMAD ${escalated ? 'rule' : 'ML'} ${v.label}`,
       category: opts.policy.category(v.label),
       severity: opts.policy.severity(v.label),
       confidence: round4(v.confidence),
@@ -163,6 +171,8 @@ export function buildEveAlert(flow: ClassifiedFlow, v: FlowVerdict, opts: EveBui
     rec.deepmad.source = opts.source;
     if (opts.source.startsWith('iface:')) rec.in_iface = opts.source.slice(6);
   }
+  if (escalated) rec.deepmad.escalated = escalated;
+  if (typeof payloadSignature === 'string' && payloadSignature !== '') rec.deepmad.payload_signature = payloadSignature;
   if (flow.probabilities !== undefined) rec.deepmad.probabilities = flow.probabilities;
   if (opts.includeFeatures !== false) {
     const features: FlowObject = {};

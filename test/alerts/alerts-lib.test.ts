@@ -100,6 +100,26 @@ describe('alert engine', () => {
     assert.equal(rec.deepmad.features!.label, undefined);
     assert.deepEqual(rec.deepmad.probabilities, { BENIGN: 0.0269, 'DoS Hulk': 0.9731 });
     assert.deepEqual(JSON.parse(JSON.stringify(rec)), rec);
+    assert.equal(rec.deepmad.escalated, undefined);
+    assert.equal(rec.deepmad.payload_signature, undefined);
+  });
+
+  it('names a verdict of the rules stage a rule, with its reason and the payload signature', () => {
+    const e = new AlertEngine({});
+    const [rec] = e.process(classified({
+      label: 'Web Attack - SQL Injection', confidence: 1, escalated: 'payload signature: Web Attack - SQL Injection',
+      'Payload Signature': 'Web Attack - SQL Injection',
+    }));
+    assert.equal(rec.alert.signature, 'DeepMAD rule Web Attack - SQL Injection');
+    assert.equal(rec.alert.category, 'Web Application Attack');
+    assert.equal(rec.deepmad.escalated, 'payload signature: Web Attack - SQL Injection');
+    assert.equal(rec.deepmad.payload_signature, 'Web Attack - SQL Injection');
+    assert.equal(rec.deepmad.features!.escalated, undefined);
+    assert.equal(rec.deepmad.features!['Payload Signature'], 'Web Attack - SQL Injection');
+    // a flow the model flags itself keeps "ML" but still shows its signature
+    const [own] = e.process(classified({ 'Src Port': 49546, 'Payload Signature': 'Web Attack - SQL Injection' }));
+    assert.equal(own.alert.signature, 'DeepMAD ML DoS Hulk');
+    assert.equal(own.deepmad.payload_signature, 'Web Attack - SQL Injection');
   });
 
   it('skips benign, low-confidence, allowlisted and unlabeled flows and counts them', () => {

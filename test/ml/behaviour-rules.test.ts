@@ -465,7 +465,7 @@ describe('behaviour rules: deepmad detect', { skip: needShared }, () => {
     assert.deepEqual(detect('--alerts', log), { flows: 11, maliciousFlows: 11, escalatedByRules: 11, byClass: { [LOGIN_BRUTE_FORCE]: 11 } });
     const recs = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.ok(recs.length > 0);
-    assert.deepEqual([...new Set(recs.map((r) => `${r.deepmad.label}|${r.alert.signature}|${r.src_ip}|${r.dest_port}`))], [`${LOGIN_BRUTE_FORCE}|DeepMAD ML ${LOGIN_BRUTE_FORCE}|192.168.56.1|22`]);
+    assert.deepEqual([...new Set(recs.map((r) => `${r.deepmad.label}|${r.alert.signature}|${r.src_ip}|${r.dest_port}`))], [`${LOGIN_BRUTE_FORCE}|DeepMAD rule ${LOGIN_BRUTE_FORCE}|192.168.56.1|22`]);
     assert.equal(recs.reduce((s, r) => s + r.deepmad.count, 0), 11);
     assert.deepEqual(detect('--rules', 'off'), { flows: 11, maliciousFlows: 0, escalatedByRules: undefined, byClass: {} });
     const bad = spawnSync(process.execPath, [cli, 'detect', SSH_GUESS, '--rules', 'maybe'], { encoding: 'utf8' });
