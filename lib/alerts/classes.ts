@@ -19,7 +19,9 @@ const DEFAULT_RULES: ClassRule[] = [
   { test: /\bbot\b|botnet|trojan|c2|c&c|malware/i, severity: 1, category: 'A Network Trojan was detected' },
   { test: /ddos|\bdos\b|dos[ _-]|hulk|goldeneye|slowloris|slowhttp|flood|loic|hoic/i, severity: 1, category: 'Attempted Denial of Service' },
   { test: /web ?attack|sql|xss|injection|brute ?force.*web/i, severity: 2, category: 'Web Application Attack' },
-  { test: /patator|brute|ssh|ftp|password|guess|authentication fail/i, severity: 2, category: 'Attempted User Privilege Gain' },
+  // one failed login (ET files its VNC rule under INFO): low, a mistyped password looks the same
+  { test: /authentication fail/i, severity: 3, category: 'Attempted User Privilege Gain' },
+  { test: /patator|brute|ssh|ftp|password|guess/i, severity: 2, category: 'Attempted User Privilege Gain' },
   { test: /scan|probe|recon|sweep/i, severity: 3, category: 'Detection of a Network Scan' },
   { test: /tunnel|exfil/i, severity: 2, category: 'Potential Corporate Privacy Violation' },
 ];

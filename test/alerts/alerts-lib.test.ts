@@ -66,7 +66,7 @@ describe('timestamps and classes', () => {
     assert.equal(p.category('Log4Shell JNDI Lookup'), 'Attempted Administrator Privilege Gain');
     assert.equal(p.category('Web Attack - Path Traversal'), 'Web Application Attack');
     assert.equal(p.category('VNC Authentication Failure'), 'Attempted User Privilege Gain');
-    assert.equal(p.severity('VNC Authentication Failure'), 2);
+    assert.equal(p.severity('VNC Authentication Failure'), 3);
     assert.equal(p.signatureId('DDoS'), p.signatureId('ddos'));
     assert.ok(p.signatureId('DDoS') >= 9_200_000 && p.signatureId('DDoS') < 9_300_000);
     assert.throws(() => new ClassPolicy({ severities: { X: 7 } }), /severity for class 'X'/);
