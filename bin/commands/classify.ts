@@ -1,14 +1,14 @@
 /** deepmad classify — classifies flows from a CSV or a capture (metered first with the model's profile). */
 import fs from 'node:fs';
 import type { Command } from '../deepmad.js';
-import { parseArgs, one, num, list } from '../../lib/ml/cli-args.js';
+import { parseArgs, one, num, list, trustedSourcesArg } from '../../lib/ml/cli-args.js';
 import { Classifier } from '../../lib/ml/classifier.js';
 import { readCsvFile, csvField } from '../../lib/ml/csv-table.js';
 import { defaultModelPath } from '../../lib/ml/default-model.js';
 import { looksLikeCapture, meterCapture } from '../../lib/ml/capture-flows.js';
 import { isHdf5File, readPandasModelRows } from '../../lib/hdf5/pandas-input.js';
 import { suppressLoneVerdicts } from '../../lib/ml/lone-flow-context.js';
-import { escalateByRules, parseAddressList, type AddressMatcher, type RuleVerdict } from '../../lib/ml/behaviour-rules.js';
+import { escalateByRules, type RuleVerdict } from '../../lib/ml/behaviour-rules.js';
 
 const usage = `deepmad classify <flows.csv|capture.pcap[ng]|rows.h5 ...> [--model m.onnx|m.h5] [--card m.card.json] [-o predictions.csv]
   [--threshold T] [--batch 1024] [--attacker IP[,IP…]] [--context on|off] [--rules on|off]
@@ -70,13 +70,8 @@ export const command: Command = {
       console.error(`deepmad classify: --rules must be on or off, got "${rules}"`);
       return 2;
     }
-    let trustedSources: AddressMatcher;
-    try {
-      trustedSources = parseAddressList(list(a, 'trusted-sources'), '--trusted-sources');
-    } catch (err) {
-      console.error(`deepmad classify: ${(err as Error).message}`);
-      return 2;
-    }
+    const trustedSources = trustedSourcesArg(a, 'deepmad classify');
+    if (!trustedSources) return 2;
     const modelPath = one(a, 'model') ?? defaultModelPath();
     const clf = await Classifier.open(modelPath, {
       card: one(a, 'card'), worker: false, batchSize: num(a, 'batch', 1024, 1),

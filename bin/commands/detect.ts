@@ -6,11 +6,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Command } from '../deepmad.js';
-import { parseArgs, one, num, list } from '../../lib/ml/cli-args.js';
+import { parseArgs, one, num, list, trustedSourcesArg } from '../../lib/ml/cli-args.js';
 import { AlertEngine, EveAlert, JsonlLog, MqttPublisher, SEVERITY_NAMES, TopK, alertMessage, haDiscoveryMessages, haStateMessages } from '../../lib/alerts/index.js';
 import type { PacketBatch } from '../../lib/capture/packet-batch.js';
 import type { RuleVerdict } from '../../lib/ml/behaviour-rules.js';
-import { parseAddressList, type AddressMatcher } from '../../lib/ml/address-match.js';
 
 const usage = `deepmad detect <capture.pcap[ng][.gz]|-> [options]
        deepmad detect --live <interface> [--filter "<bpf>"] [options]
@@ -95,13 +94,8 @@ export const command: Command = {
     if (contextArg !== 'on' && contextArg !== 'off') throw new Error(`--context must be on or off, got "${contextArg}"`);
     const rulesArg = one(a, 'rules', 'on');
     if (rulesArg !== 'on' && rulesArg !== 'off') throw new Error(`--rules must be on or off, got "${rulesArg}"`);
-    let trustedSources: AddressMatcher;
-    try {
-      trustedSources = parseAddressList(list(a, 'trusted-sources'), '--trusted-sources');
-    } catch (err) {
-      console.error(`deepmad detect: ${(err as Error).message}`);
-      return 2;
-    }
+    const trustedSources = trustedSourcesArg(a, 'deepmad detect');
+    if (!trustedSources) return 2;
     const input = a.positionals[0];
     if (input !== undefined && input !== '-' && !fs.existsSync(input)) throw new Error(`no such capture file: ${input}`);
 

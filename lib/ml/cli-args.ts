@@ -1,4 +1,5 @@
 /** Tiny argv parser for the train/classify commands: `--name value`, `--name=value`, `-o value`, repeatable options, positionals. */
+import { parseAddressList, type AddressMatcher } from './address-match.js';
 
 export interface ParsedArgs {
   positionals: string[];
@@ -45,4 +46,17 @@ export function num(a: ParsedArgs, name: string, fallback: number, min = -Infini
 
 export function list(a: ParsedArgs, name: string): string[] {
   return (a.values.get(name) ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * `--trusted-sources` parsed once for a command (`deepmad classify`, `deepmad detect`): the matcher, or
+ * null after printing the bad entry as `<command>: <message>` (the caller exits 2).
+ */
+export function trustedSourcesArg(a: ParsedArgs, command: string): AddressMatcher | null {
+  try {
+    return parseAddressList(list(a, 'trusted-sources'), '--trusted-sources');
+  } catch (err) {
+    console.error(`${command}: ${(err as Error).message}`);
+    return null;
+  }
 }
