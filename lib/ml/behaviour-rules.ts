@@ -170,6 +170,15 @@ export function flowKind(protocol: number, dstPort: number, fwdBytes: number, bw
   return s >= 0 && dstPort === (dstPort | 0) && fwdBytes > 0 && bwdPackets > 0 ? KIND_LOGIN + s : KIND_NONE;
 }
 
+/** Records row i's `Payload Signature` text (none for '' or a non-string) in `out.sig` / `out.sigText`; returns its code. */
+function readSignature(out: BehaviourFlows, i: number, s: unknown): number {
+  const sig = typeof s === 'string' && s !== '' ? signatureCode(s) : 0;
+  if (sig !== 0) {
+    (out.sig ??= new Uint8Array(out.rows))[i] = sig;
+    ((out.sigText ??= new Array<string>(out.rows)) as string[])[i] = s as string;
+  }
+  return sig;
+}
 
 /** The rules' fields of flow objects `from`…`to`; anything that is not an object never counts. */
 export function behaviourFlowsFromObjects(flows: ArrayLike<unknown>, from = 0, to = flows.length): BehaviourFlows {
@@ -188,7 +197,6 @@ export function behaviourFlowsFromObjects(flows: ArrayLike<unknown>, from = 0, t
   const read = fieldReader([...names, SIGNATURE_FIELD]);
   const src = out.src as HostKey[];
   const cell: unknown[] = [0, 0, 0, 0, '', '', undefined];
-  let sigText: string[] | null = null;
   for (let i = 0; i < n; i++) {
     const f = flows[from + i];
     src[i] = '';
@@ -197,15 +205,9 @@ export function behaviourFlowsFromObjects(flows: ArrayLike<unknown>, from = 0, t
     const kind = flowKind(Number(cell[0]), Number(cell[1]), Number(cell[2]), Number(cell[3]));
     out.kind[i] = kind;
     out.time[i] = kind === KIND_NONE ? NaN : parseTimestamp(cell[5]);
-    const s = cell[6];
-    const sig = typeof s === 'string' && s !== '' ? signatureCode(s) : 0;
-    if (sig !== 0) {
-      (out.sig ??= new Uint8Array(n))[i] = sig;
-      (sigText ??= new Array<string>(n))[i] = s as string;
-    }
+    const sig = readSignature(out, i, cell[6]);
     if (kind >= KIND_LOGIN || sig !== 0) src[i] = typeof cell[4] === 'string' ? cell[4] : String(cell[4] ?? '');
   }
-  out.sigText = sigText;
   return out;
 }
 
@@ -223,15 +225,7 @@ export function behaviourFlowsFromColumns(fc: FlowColumns, from = 0, to = fc.row
   const src = out.src as HostKey[];
   // the signatures first ('' = none; the column exists only when some row of the message has one)
   const sigCol = Object.prototype.hasOwnProperty.call(fc.text, SIGNATURE_FIELD) ? fc.text[SIGNATURE_FIELD] : undefined;
-  if (sigCol) {
-    for (let r = 0; r < n; r++) {
-      const s = sigCol[from + r];
-      const sig = typeof s === 'string' && s !== '' ? signatureCode(s) : 0;
-      if (sig === 0) continue;
-      (out.sig ??= new Uint8Array(n))[r] = sig;
-      ((out.sigText ??= new Array<string>(n)) as string[])[r] = s;
-    }
-  }
+  if (sigCol) for (let r = 0; r < n; r++) readSignature(out, r, sigCol[from + r]);
   const sigs = out.sig ?? null;
   const id = identOf(fc);
   if (id && lazyIntact(fc.text, id.names.srcIp, id) && lazyIntact(fc.text, id.names.timestamp, id)) {
