@@ -35,8 +35,12 @@ from one source within 60 s (as the ET rule "ET SCAN Potential SSH Scan", sid 20
 flow of such a window is escalated. A payload signature (the flow meter's Payload Signature field:
 Heartbleed, Web Attack - SQL Injection, Web Attack - XSS, Web Attack - Path Traversal, Log4Shell JNDI
 Lookup, VNC Authentication Failure) escalates its flow with the first label. Confidence is 1, the
-model's attack probability is kept. An explicit --rules on adds an -o column "escalated" with the
-reason (e.g. 5+ ssh sessions from 192.168.56.1 within 60 s; payload signature: Web Attack - SQL Injection).
+model's attack probability is kept. A flow the model already flags keeps its verdict and confidence
+but takes the signature's label when it differs (relabelled: an SQL injection request the model calls
+DoS Hulk is reported as Web Attack - SQL Injection). An explicit --rules on adds the -o columns
+"escalated" (the reason: e.g. 5+ ssh sessions from 192.168.56.1 within 60 s; payload signature: Web
+Attack - SQL Injection), "relabelled" (the reason of a relabel) and "model_label" (the model's own
+label of a relabelled flow).
 
 --trusted-sources a,b/24,… (IPv4/IPv6 addresses and CIDR prefixes, e.g. 10.0.0.5,192.168.1.0/24,fd00::/8):
 login flows from these sources neither count toward Login Brute Force nor are escalated by it or by
@@ -90,7 +94,7 @@ export const command: Command = {
       const escalatedColumn = rules === 'on';
       if (one(a, 'out')) {
         outFd = fs.openSync(one(a, 'out')!, 'w');
-        fs.writeSync(outFd, `source,${ID_COLUMNS.map(csvField).join(',')},label,confidence,attack_probability,malicious${suppressedColumn ? ',suppressed' : ''}${escalatedColumn ? ',escalated' : ''}\n`);
+        fs.writeSync(outFd, `source,${ID_COLUMNS.map(csvField).join(',')},label,confidence,attack_probability,malicious${suppressedColumn ? ',suppressed' : ''}${escalatedColumn ? ',escalated,relabelled,model_label' : ''}\n`);
       }
       for (const input of a.positionals) {
         let flows: Array<Record<string, unknown>>;
@@ -109,10 +113,11 @@ export const command: Command = {
         if (contextFor(input)) {
           suppressLoneVerdicts(flows, verdicts, clf.card.benignLabels[0] ?? 'BENIGN');
         }
-        // then the behaviour rules (lib/ml/behaviour-rules.ts), batch mode: they only escalate benign verdicts
+        // then the behaviour rules (lib/ml/behaviour-rules.ts), batch mode: they escalate benign verdicts and
+        // rename model alerts after their payload signature
         if (rulesFor(input)) escalateByRules(flows, verdicts, { trustedSources });
         if (outFd !== null) {
-          const lines = flows.map((f, i) => [input, ...ID_COLUMNS.map((c) => (f as Record<string, unknown>)[c] ?? ''), verdicts[i].label, verdicts[i].confidence.toFixed(6), verdicts[i].attackProbability.toFixed(6), verdicts[i].malicious ? 1 : 0, ...(suppressedColumn ? [verdicts[i].suppressed ?? ''] : []), ...(escalatedColumn ? [verdicts[i].escalated ?? ''] : [])].map(csvField).join(','));
+          const lines = flows.map((f, i) => [input, ...ID_COLUMNS.map((c) => (f as Record<string, unknown>)[c] ?? ''), verdicts[i].label, verdicts[i].confidence.toFixed(6), verdicts[i].attackProbability.toFixed(6), verdicts[i].malicious ? 1 : 0, ...(suppressedColumn ? [verdicts[i].suppressed ?? ''] : []), ...(escalatedColumn ? [verdicts[i].escalated ?? '', verdicts[i].relabelled ?? '', verdicts[i].modelLabel ?? ''] : [])].map(csvField).join(','));
           if (lines.length) fs.writeSync(outFd, `${lines.join('\n')}\n`);
         }
         if (!a.flags.has('quiet')) console.log(summarize(input, flows, verdicts, list(a, 'attacker')));
@@ -141,6 +146,11 @@ function summarize(input: string, flows: Array<Record<string, unknown>>, v: Rule
   for (const x of v) if (x.escalated) reasons.set(x.escalated, (reasons.get(x.escalated) ?? 0) + 1);
   const escalated = [...reasons.values()].reduce((s, n) => s + n, 0);
   const why = [...reasons].sort((x, y) => y[1] - x[1]).slice(0, 3).map(([r]) => r).join('; ');
+  // relabels by model label → signature label, e.g. "DoS Hulk → Web Attack - SQL Injection 1"
+  const renames = new Map<string, number>();
+  for (const x of v) if (x.relabelled) { const k = `${x.modelLabel} → ${x.label}`; renames.set(k, (renames.get(k) ?? 0) + 1); }
+  const relabelled = [...renames.values()].reduce((s, n) => s + n, 0);
+  const renamed = [...renames].sort((x, y) => y[1] - x[1]).slice(0, 3).map(([r, n]) => `${r} ${n}`).join('; ');
   const byLabel = new Map<string, number>();
   const bySrc = new Map<string, number>();
   v.forEach((x, i) => {
@@ -162,5 +172,5 @@ function summarize(input: string, flows: Array<Record<string, unknown>>, v: Rule
     });
     rates = `; attacker flows flagged ${attFlagged}/${att}, other flows flagged ${otherFlagged}/${other}`;
   }
-  return `${input}: ${flows.length} flows, ${flagged} flagged (${pct}%)${suppressed ? `, ${suppressed} single-packet alarm(s) not corroborated` : ''}${escalated ? `, ${escalated} escalated by behaviour rules and payload signatures (${why}${reasons.size > 3 ? '; …' : ''})` : ''}${labels ? ` — ${labels}` : ''}${srcs ? `; flagged sources: ${srcs}` : ''}${rates}`;
+  return `${input}: ${flows.length} flows, ${flagged} flagged (${pct}%)${suppressed ? `, ${suppressed} single-packet alarm(s) not corroborated` : ''}${escalated ? `, ${escalated} escalated by behaviour rules and payload signatures (${why}${reasons.size > 3 ? '; …' : ''})` : ''}${relabelled ? `, ${relabelled} model alert(s) relabelled by payload signatures (${renamed}${renames.size > 3 ? '; …' : ''})` : ''}${labels ? ` — ${labels}` : ''}${srcs ? `; flagged sources: ${srcs}` : ''}${rates}`;
 }

@@ -38,7 +38,8 @@ const usage = `deepmad detect <capture.pcap[ng][.gz]|-> [options]
                         batches stay as they were: the flow completing the count and later ones in its
                         window alert. A flow with a payload signature (Heartbleed, Web Attack - SQL
                         Injection / XSS / Path Traversal, Log4Shell JNDI Lookup, VNC Authentication
-                        Failure) alerts with its first label, per flow
+                        Failure) alerts with its first label, per flow; a flow the model already
+                        flags takes that label too (EVE deepmad.model_label keeps the model's)
   --trusted-sources a,b/24,…
                         addresses/CIDRs (IPv4, IPv6) whose login flows the Login Brute Force rule
                         neither counts nor escalates, nor VNC Authentication Failure (monitoring over
@@ -60,6 +61,8 @@ export interface DetectSummary {
   suppressedSinglePacket?: number;
   /** benign verdicts the behaviour rules turned malicious (present when > 0) */
   escalatedByRules?: number;
+  /** model alerts the rules stage named after their payload signature (present when > 0) */
+  relabelledBySignatures?: number;
   /** login flows from --trusted-sources the Login Brute Force rule left out (present when > 0) */
   trustedLoginFlows?: number;
   byClass: Record<string, number>;
@@ -169,7 +172,8 @@ export const command: Command = {
               const v = verdicts[i];
               if (v.malicious) { maliciousFlows++; sources.add(String(f['Src IP'] ?? f['Source IP'] ?? f.src_ip ?? '?')); }
               const out = { ...f, label: v.label, confidence: v.confidence, probabilities: v.probabilities, malicious: v.malicious, model: clf.name };
-              return v.suppressed ? { ...out, suppressed: v.suppressed } : v.escalated ? { ...out, escalated: v.escalated } : out;
+              return v.suppressed ? { ...out, suppressed: v.suppressed } : v.escalated ? { ...out, escalated: v.escalated }
+                : v.relabelled ? { ...out, modelLabel: v.modelLabel, relabelled: v.relabelled } : out;
             });
             flowsSeen += flows.length;
             queued -= flows.length;
@@ -227,6 +231,7 @@ export const command: Command = {
         alertRecords: engine.stats.records,
         ...(context?.stats.suppressed ? { suppressedSinglePacket: context.stats.suppressed } : {}),
         ...(rules?.escalated ? { escalatedByRules: rules.escalated } : {}),
+        ...(rules?.stats.relabelledSignature ? { relabelledBySignatures: rules.stats.relabelledSignature } : {}),
         ...(rules?.stats.trustedLoginFlows ? { trustedLoginFlows: rules.stats.trustedLoginFlows } : {}),
         byClass: Object.fromEntries(Object.entries(engine.stats.byClass).sort((x, y) => y[1] - x[1])),
         bySeverity,
@@ -253,6 +258,7 @@ export function formatSummary(s: DetectSummary): string {
   ];
   if (s.suppressedSinglePacket) lines.push(`context: ${s.suppressedSinglePacket} flagged single-packet flow(s) not corroborated, reported benign`);
   if (s.escalatedByRules) lines.push(`rules: ${s.escalatedByRules} benign verdict(s) escalated by behaviour rules (repeated logins, DHCP flood) and payload signatures`);
+  if (s.relabelledBySignatures) lines.push(`rules: ${s.relabelledBySignatures} model alert(s) relabelled after their payload signature`);
   if (s.trustedLoginFlows) lines.push(`rules: ${s.trustedLoginFlows} login flow(s) from trusted sources not counted`);
   const classes = Object.entries(s.byClass);
   if (classes.length) lines.push(`by class: ${classes.map(([k, v]) => `${k} ${v}`).join(', ')}`);

@@ -49,6 +49,9 @@ export interface EveAlert {
     source?: string;
     /** Why the rules stage made this verdict (a behaviour rule or a payload signature), when it did. */
     escalated?: string;
+    /** A model alert the rules stage named after its payload signature: the model's own label, and why (`payload signature: …`). */
+    model_label?: string;
+    relabelled?: string;
     /** The flow's payload signature labels (lib/capture/payload-tells.ts), when it has one. */
     payload_signature?: string;
     probabilities?: unknown;
@@ -128,13 +131,17 @@ export interface EveBuildOptions {
   includeFeatures?: boolean;
 }
 
-const VERDICT_KEYS = new Set(['label', 'confidence', 'probabilities', 'model', 'escalated']);
+const VERDICT_KEYS = new Set(['label', 'confidence', 'probabilities', 'model', 'escalated', 'modelLabel', 'relabelled']);
+
+const nonEmpty = (x: unknown): string | undefined => (typeof x === 'string' && x !== '' ? x : undefined);
 
 export function buildEveAlert(flow: ClassifiedFlow, v: FlowVerdict, opts: EveBuildOptions): EveAlert {
   const durationUs = flowNumber(flow, 'durationUs');
   const start = eveTimestamp(v.startMs);
-  // A verdict the rules stage made is a rule match, not a model's: the signature text says which.
-  const escalated = typeof flow.escalated === 'string' && flow.escalated !== '' ? flow.escalated : undefined;
+  // A verdict the rules stage made (escalated) or named (relabelled: a model alert called after its
+  // payload signature) is a rule match, not a model's: the signature text says which.
+  const escalated = nonEmpty(flow.escalated);
+  const relabelled = nonEmpty(flow.relabelled);
   const payloadSignature = flow[SIGNATURE_FIELD];
   const rec: EveAlert = {
     timestamp: start,
@@ -150,7 +157,7 @@ export function buildEveAlert(flow: ClassifiedFlow, v: FlowVerdict, opts: EveBui
       gid: 1,
       signature_id: opts.policy.signatureId(v.label),
       rev: 1,
-      signature: `DeepMAD ${escalated ? 'rule' : 'ML'} ${v.label}`,
+      signature: `DeepMAD ${escalated || relabelled ? 'rule' : 'ML'} ${v.label}`,
       category: opts.policy.category(v.label),
       severity: opts.policy.severity(v.label),
       confidence: round4(v.confidence),
@@ -172,6 +179,11 @@ export function buildEveAlert(flow: ClassifiedFlow, v: FlowVerdict, opts: EveBui
     if (opts.source.startsWith('iface:')) rec.in_iface = opts.source.slice(6);
   }
   if (escalated) rec.deepmad.escalated = escalated;
+  if (relabelled) {
+    const modelLabel = nonEmpty(flow.modelLabel);
+    if (modelLabel) rec.deepmad.model_label = modelLabel;
+    rec.deepmad.relabelled = relabelled;
+  }
   if (typeof payloadSignature === 'string' && payloadSignature !== '') rec.deepmad.payload_signature = payloadSignature;
   if (flow.probabilities !== undefined) rec.deepmad.probabilities = flow.probabilities;
   if (opts.includeFeatures !== false) {

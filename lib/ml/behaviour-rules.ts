@@ -2,7 +2,8 @@
  * Behaviour-rule stage after the model (and after the lone-flow context stage): raises alerts the
  * per-flow model cannot, because each flow of the attack looks ordinary and only their repetition or
  * rate is hostile. It only ever turns benign verdicts malicious, never the reverse, and records why
- * (`escalated`). Flows the model already flags count toward the rules but keep the model's verdict.
+ * (`escalated`). Flows the model already flags count toward the rules but keep the model's verdict;
+ * only their label can change, to a payload signature's (see 3).
  *
  * Parameters come from published practice, not from our evaluation captures:
  *
@@ -28,6 +29,11 @@
  *    first label; the reason is `payload signature: <the field's labels>`. No window and no memory:
  *    a signature is per flow, so batch and streaming give the same result. Where a flow is also a
  *    member of a login or DHCP window, the signature's label wins (evidence in the flow itself).
+ *    A flow the model already flags under another label is relabelled, not escalated: `label` becomes
+ *    the signature's label (the one an escalation would give, trusted-source exemption included),
+ *    `modelLabel` keeps the model's and `relabelled` the same reason text; it stays malicious with the
+ *    model's confidence and probabilities (an alert is named after the concrete payload evidence, not
+ *    after the model's guess at the traffic's shape).
  *
  * Trusted sources (`trustedSources`: addresses and CIDR prefixes, lib/ml/address-match.ts): login flows
  * from them neither count toward the login rule nor are escalated by it — automation that logs in every
@@ -435,6 +441,8 @@ export interface RulesStats {
   escalatedLogin: number;
   escalatedDhcp: number;
   escalatedSignature: number;
+  /** model alerts whose label a payload signature replaced (not escalations: they were malicious already) */
+  relabelledSignature: number;
 }
 
 /**
@@ -443,7 +451,7 @@ export interface RulesStats {
  * `maxKeys` sources × loginK times, plus dhcpK times.
  */
 export class BehaviourRules {
-  readonly stats: RulesStats = { flows: 0, loginFlows: 0, dhcpFlows: 0, trustedLoginFlows: 0, escalatedLogin: 0, escalatedDhcp: 0, escalatedSignature: 0 };
+  readonly stats: RulesStats = { flows: 0, loginFlows: 0, dhcpFlows: 0, trustedLoginFlows: 0, escalatedLogin: 0, escalatedDhcp: 0, escalatedSignature: 0, relabelledSignature: 0 };
   private readonly params: Params;
   private readonly past: Past;
 
@@ -502,15 +510,19 @@ export class BehaviourRules {
     return hits;
   }
 
-  /** One batch of flow objects and their Verdict objects: escalates benign members in place; returns how many. */
+  /** One batch of flow objects and their Verdict objects: relabels model alerts with a signature and escalates benign members in place; returns the escalations. */
   applyToVerdicts(flows: ArrayLike<unknown>, verdicts: RuleVerdict[]): number {
-    return escalateVerdicts(verdicts, this.judge(behaviourFlowsFromObjects(flows), verdictFlags(verdicts)));
+    const hits = this.judge(behaviourFlowsFromObjects(flows), verdictFlags(verdicts));
+    this.stats.relabelledSignature += relabelVerdicts(verdicts, hits);
+    return escalateVerdicts(verdicts, hits);
   }
 
   /** One batch (FlowColumns or flow objects; other array entries never count) and its VerdictColumns, edited in place (escalateColumns). */
   applyToColumns(flows: FlowColumns | ArrayLike<unknown>, v: VerdictColumns): number {
     const bf = isFlowColumns(flows) ? behaviourFlowsFromColumns(flows) : behaviourFlowsFromObjects(flows);
-    return escalateColumns(v, this.judge(bf, v.malicious));
+    const hits = this.judge(bf, v.malicious);
+    this.stats.relabelledSignature += relabelColumns(v, hits);
+    return escalateColumns(v, hits);
   }
 
   /**
@@ -535,17 +547,31 @@ export class BehaviourRules {
         for (let i = 0; i < h.codes.length; i++) if (h.codes[i]) reasons[from + i] = h.reasons[i];
       }
     }
-    return escalateColumns(v, { codes, reasons });
+    const hits: RuleHits = { codes, reasons };
+    this.stats.relabelledSignature += relabelColumns(v, hits);
+    return escalateColumns(v, hits);
   }
 }
 
 // ---- applying hits --------------------------------------------------------------------------
 
-/** A verdict after the post-model stages: `suppressed` (lone-flow stage), `escalated` (this stage). */
-export type RuleVerdict = Verdict & { suppressed?: string; escalated?: string };
+/**
+ * A verdict after the post-model stages: `suppressed` (lone-flow stage), `escalated` (this stage: a
+ * benign verdict turned malicious, the reason), or `modelLabel` + `relabelled` (this stage: a model
+ * alert whose label a payload signature replaced; the model's label and the reason).
+ */
+export type RuleVerdict = Verdict & { suppressed?: string; escalated?: string; modelLabel?: string; relabelled?: string };
 
-/** Verdict columns after this stage: `escalated` codes, reasons, and `classes` (the model's labels) once `labels` gained the rule labels. */
-export type RuleVerdictColumns = VerdictColumns & { suppressed?: Uint8Array; escalated?: Uint8Array; escalatedReasons?: string[]; classes?: string[] };
+/**
+ * Verdict columns after this stage: `escalated` codes and reasons; `relabelled` codes (a model alert
+ * given a signature's label, the RULE_LABELS index + 1; 0 = not relabelled), their reasons and
+ * `modelLabel` (the model's own label per relabelled row, an index into `labels`); `classes` (the
+ * model's labels) once `labels` gained the rule labels.
+ */
+export type RuleVerdictColumns = VerdictColumns & {
+  suppressed?: Uint8Array; escalated?: Uint8Array; escalatedReasons?: string[];
+  relabelled?: Uint8Array; relabelledReasons?: string[]; modelLabel?: Uint16Array; classes?: string[];
+};
 
 function verdictFlags(verdicts: ReadonlyArray<Verdict>): Uint8Array {
   const m = new Uint8Array(verdicts.length);
@@ -574,6 +600,66 @@ export function escalateVerdicts(verdicts: RuleVerdict[], hits: RuleHits): numbe
   return n;
 }
 
+/** True for a hit that names a payload signature (codes 3-8): only those relabel a model alert. */
+const isSignatureCode = (code: number): boolean => code >= ESCALATED_SIGNATURE;
+
+/**
+ * Gives model alerts that carry a payload signature the signature's label in place, when it differs
+ * from the model's: `modelLabel` the model's label, `relabelled` the reason (as `escalated` would
+ * read); `malicious`, `confidence`, `attackProbability` and `probabilities` stay the model's. Benign
+ * verdicts are left to escalateVerdicts. Returns how many.
+ */
+export function relabelVerdicts(verdicts: RuleVerdict[], hits: RuleHits): number {
+  let n = 0;
+  for (let i = 0; i < verdicts.length; i++) {
+    const code = hits.codes[i];
+    const v = verdicts[i];
+    if (!isSignatureCode(code) || !v.malicious || v.label === RULE_LABELS[code - 1]) continue;
+    v.modelLabel = v.label;
+    v.label = RULE_LABELS[code - 1];
+    v.relabelled = hits.reasons?.[i] ?? RULE_LABELS[code - 1];
+    n++;
+  }
+  return n;
+}
+
+/**
+ * The index of rule code `code`'s label in `v.labels`, appending the RULE_LABELS the model lacks the
+ * first time one is needed (a new array: the Classifier's own list is shared), `classes` then keeping
+ * the model's labels; widens `v.label` when an index no longer fits a byte.
+ */
+function ruleLabelIndex(v: RuleVerdictColumns, code: number): number {
+  let k = v.labels.indexOf(RULE_LABELS[code - 1]);
+  if (k < 0) {
+    v.classes ??= v.labels;
+    v.labels = [...v.labels, ...RULE_LABELS.filter((l) => !v.labels.includes(l))];
+    k = v.labels.indexOf(RULE_LABELS[code - 1]);
+    if (k > 255 && v.label instanceof Uint8Array) v.label = Uint16Array.from(v.label);
+  }
+  return k;
+}
+
+/**
+ * The columnar twin of relabelVerdicts: `relabelled` (a code per row, 0 = not relabelled) is always
+ * set; `relabelledReasons` and `modelLabel` (the model's label index, valid in `labels` before and
+ * after: rule labels are only appended) when a row was relabelled. `detections` is unchanged.
+ */
+export function relabelColumns(v: RuleVerdictColumns, hits: RuleHits): number {
+  const relabelled = new Uint8Array(v.rows);
+  let n = 0;
+  for (let i = 0; i < v.rows; i++) {
+    const code = hits.codes[i];
+    if (!isSignatureCode(code) || !v.malicious[i] || v.labels[v.label[i]] === RULE_LABELS[code - 1]) continue;
+    (v.modelLabel ??= new Uint16Array(v.rows))[i] = v.label[i];
+    v.label[i] = ruleLabelIndex(v, code);
+    relabelled[i] = code;
+    (v.relabelledReasons ??= new Array<string>(v.rows))[i] = hits.reasons?.[i] ?? RULE_LABELS[code - 1];
+    n++;
+  }
+  v.relabelled = relabelled;
+  return n;
+}
+
 /**
  * The columnar twin of escalateVerdicts. `labels` gains the RULE_LABELS the model lacks the first time a
  * row needs one (a new array: the Classifier's own list is shared; a model class of the same name, e.g.
@@ -587,14 +673,7 @@ export function escalateColumns(v: RuleVerdictColumns, hits: RuleHits): number {
   for (let i = 0; i < v.rows; i++) {
     const code = hits.codes[i];
     if (!code || v.malicious[i]) continue;
-    let k = v.labels.indexOf(RULE_LABELS[code - 1]);
-    if (k < 0) {
-      v.classes ??= v.labels;
-      v.labels = [...v.labels, ...RULE_LABELS.filter((l) => !v.labels.includes(l))];
-      k = v.labels.indexOf(RULE_LABELS[code - 1]);
-      if (k > 255 && v.label instanceof Uint8Array) v.label = Uint16Array.from(v.label);
-    }
-    v.label[i] = k;
+    v.label[i] = ruleLabelIndex(v, code);
     v.malicious[i] = 1;
     v.confidence[i] = 1;
     v.detections++;
@@ -608,9 +687,12 @@ export function escalateColumns(v: RuleVerdictColumns, hits: RuleHits): number {
 }
 
 /**
- * Batch mode over a whole input (a capture or a CSV): judges the flows against each other and
- * escalates the benign members of qualifying windows in place; returns how many.
+ * Batch mode over a whole input (a capture or a CSV): judges the flows against each other, relabels
+ * model alerts that carry a payload signature (relabelVerdicts) and escalates the benign members of
+ * qualifying windows and benign flows with a signature in place; returns the escalations.
  */
 export function escalateByRules(flows: ArrayLike<unknown>, verdicts: RuleVerdict[], opts: RulesOptions = {}): number {
-  return escalateVerdicts(verdicts, judgeBehaviour(behaviourFlowsFromObjects(flows), opts));
+  const hits = judgeBehaviour(behaviourFlowsFromObjects(flows), opts);
+  relabelVerdicts(verdicts, hits);
+  return escalateVerdicts(verdicts, hits);
 }

@@ -16,7 +16,8 @@ import type { RuleVerdictColumns } from './behaviour-rules.js';
 
 /**
  * Verdict columns after the post-model stages: the lone-flow context stage may add `suppressed`
- * (1 = turned benign), the behaviour rules `escalated` (rule code, 0 = not escalated), the reasons,
+ * (1 = turned benign), the behaviour rules `escalated` (rule code, 0 = not escalated) and `relabelled`
+ * (signature code of a model alert given the signature's label, with `modelLabel`), the reasons,
  * and `classes` (the model's labels) when `labels` gained the rule labels.
  */
 type Verdicts = RuleVerdictColumns;
@@ -27,7 +28,7 @@ export interface ColumnVerdicts {
   model: string;
   /** the model's class labels, card order (the column order of `probabilities`) */
   classes: string[];
-  /** a class label, or a rule's label (`Login Brute Force`, `DHCP Flood`, a payload signature's label) for an escalated row */
+  /** a class label, or a rule's label (`Login Brute Force`, `DHCP Flood`, a payload signature's label) for an escalated or relabelled row */
   label: string[];
   confidence: Float32Array;
   /** 1 − Σ P(benign labels) */
@@ -44,6 +45,14 @@ export interface ColumnVerdicts {
    * only when the stage ran
    */
   escalated?: Uint8Array;
+  /**
+   * a model alert the rules stage gave its payload signature's label (still malicious, the model's
+   * confidence and probabilities): the signature's code as in `escalated` (3-8), 0 = not relabelled;
+   * present only when the stage ran
+   */
+  relabelled?: Uint8Array;
+  /** the model's own label of each relabelled row ('' on other rows); present only when a row of the batch was relabelled */
+  modelLabel?: string[];
 }
 
 /** A FlowColumns batch with its verdicts (the classifier node's "columns" output). */
@@ -72,12 +81,17 @@ export async function classifiedObjects(
 ): Promise<{ benign: Obj[]; malicious: Obj[] }> {
   const benign: Obj[] = [];
   const malicious: Obj[] = [];
-  // rare rows (uncorroborated lone alerts, rule escalations) get the key added after the literal: no builder change
+  // rare rows (uncorroborated lone alerts, rule escalations, relabels) get the keys added after the literal: no builder change
   const sup = v.suppressed;
   const esc = v.escalated;
+  const rel = v.relabelled;
   const mark = (out: Obj, i: number): void => {
     if (sup && sup[i] && !v.malicious[i]) out.suppressed = SUPPRESSED_SINGLE_PACKET;
     else if (esc && esc[i] && v.malicious[i]) out.escalated = v.escalatedReasons?.[i] ?? v.labels[v.label[i]];
+    else if (rel && rel[i] && v.malicious[i]) {
+      out.modelLabel = v.labels[v.modelLabel?.[i] ?? 0];
+      out.relabelled = v.relabelledReasons?.[i] ?? v.labels[v.label[i]];
+    }
   };
   if (isColumns(flows)) {
     // one object literal per row from a generated builder: no intermediate row object; a large
@@ -266,6 +280,13 @@ function withVerdicts(fc: FlowColumns, v: Verdicts, model: string, pick: Uint32A
   };
   if (v.suppressed) verdicts.suppressed = pick ? Uint8Array.from(pick, (i) => v.suppressed![i]) : v.suppressed;
   if (v.escalated) verdicts.escalated = pick ? Uint8Array.from(pick, (i) => v.escalated![i]) : v.escalated;
+  if (v.relabelled) verdicts.relabelled = pick ? Uint8Array.from(pick, (i) => v.relabelled![i]) : v.relabelled;
+  const rel = v.relabelled, ml = v.modelLabel;
+  if (rel && ml) {
+    // the model's label as text on relabelled rows; a side without any gets none
+    const names = Array.from({ length: n }, (_, k) => { const i = pick ? pick[k] : k; return rel[i] ? v.labels[ml[i]] : ''; });
+    if (names.some((x) => x !== '')) verdicts.modelLabel = names;
+  }
   for (let k = 0; k < n; k++) {
     const i = pick ? pick[k] : k;
     verdicts.label[k] = v.labels[v.label[i]];

@@ -131,7 +131,8 @@ export = function register(RED: NodeAPI) {
       lastStatus = now;
       const quiet = suppressedTotal > 0 ? ` · ${suppressedTotal} lone alerts uncorroborated` : '';
       const raised = escalatedTotal > 0 ? ` · ${escalatedTotal} escalated by rules` : '';
-      node.status({ fill: 'green', shape: 'dot', text: `${Math.round(rate)} flows/s · ${detections} detections / ${flowsSeen} flows${quiet}${raised}` });
+      const renamed = rules && rules.stats.relabelledSignature > 0 ? ` · ${rules.stats.relabelledSignature} relabelled` : '';
+      node.status({ fill: 'green', shape: 'dot', text: `${Math.round(rate)} flows/s · ${detections} detections / ${flowsSeen} flows${quiet}${raised}${renamed}` });
     };
 
     /** A message's rows: what the classifier reads, and what the verdicts are added to (one per row). */
@@ -215,7 +216,8 @@ export = function register(RED: NodeAPI) {
       const benignLabel = c.card.benignLabels[0];
       if (context && benignLabel !== undefined && v.labels.includes(benignLabel)) suppressedTotal += await context.applyToColumnsSliced(rows.objects, v, benignLabel, CONTEXT_SLICE_ROWS, yieldToLoop);
       // then the rules: benign verdicts of repeated logins, a DHCP flood or a flow with a payload signature turn malicious
-      // (rule label, v.escalated; v.labels gains the rule labels, v.detections counts them)
+      // (rule label, v.escalated; v.labels gains the rule labels, v.detections counts them); model alerts with a
+      // payload signature take its label (v.relabelled, v.modelLabel; counted in rules.stats)
       if (rules) escalatedTotal += await rules.applyToColumnsSliced(rows.objects, v, RULES_SLICE_ROWS, yieldToLoop);
       const out = await buildOutputs(rows, v, c);
       flowsSeen += v.rows;

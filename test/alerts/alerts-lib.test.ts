@@ -122,6 +122,27 @@ describe('alert engine', () => {
     assert.equal(own.deepmad.payload_signature, 'Web Attack - SQL Injection');
   });
 
+  it('names a model alert the rules stage relabelled after its payload signature a rule: the signature\'s class, the model\'s label and confidence', () => {
+    const e = new AlertEngine({});
+    const sqli = 'Web Attack - SQL Injection';
+    const [rec] = e.process(classified({
+      'Src Port': 49547, label: sqli, modelLabel: 'DoS Hulk', relabelled: `payload signature: ${sqli}`, 'Payload Signature': sqli,
+    }));
+    assert.deepEqual(rec.alert, {
+      action: 'allowed', gid: 1, signature_id: e.policy.signatureId(sqli), rev: 1, signature: `DeepMAD rule ${sqli}`,
+      category: 'Web Application Attack', severity: 2, confidence: 0.9731, model: 'test-rf',
+    });
+    assert.notEqual(rec.alert.signature_id, e.policy.signatureId('DoS Hulk'));
+    assert.deepEqual([rec.deepmad.label, rec.deepmad.model_label, rec.deepmad.relabelled, rec.deepmad.escalated, rec.deepmad.payload_signature],
+      [sqli, 'DoS Hulk', `payload signature: ${sqli}`, undefined, sqli]);
+    assert.deepEqual(rec.deepmad.probabilities, { BENIGN: 0.0269, 'DoS Hulk': 0.9731 });
+    assert.deepEqual(['modelLabel', 'relabelled', 'label'].map((k) => k in rec.deepmad.features!), [false, false, false]);
+    assert.equal(rec.deepmad.features!['Payload Signature'], sqli);
+    // the keys follow escalated, in this order, and survive JSON
+    assert.deepEqual(Object.keys(rec.deepmad).slice(5, 9), ['model_label', 'relabelled', 'payload_signature', 'probabilities']);
+    assert.deepEqual(JSON.parse(JSON.stringify(rec)), rec);
+  });
+
   it('skips benign, low-confidence, allowlisted and unlabeled flows and counts them', () => {
     const e = new AlertEngine({ allowlist: '40.83.0.0/16', minConfidence: 0.5 });
     const out = e.process([

@@ -194,7 +194,7 @@ describe('behaviour rules: trusted sources', () => {
     assert.deepEqual(stream(trusting, '2001:db8::7'), [0, 0, 0, 0, 0, 0], 'IPv6 key');
     assert.deepEqual(stream(trusting, 0xc0a83901), [0, 0, 0, 0, ESCALATED_LOGIN, ESCALATED_LOGIN], 'another source still alerts');
     assert.deepEqual(trusting.keys, [0, 1, 0, 0, 0]);
-    assert.deepEqual(trusting.stats, { flows: 24, loginFlows: 6, dhcpFlows: 0, trustedLoginFlows: 18, escalatedLogin: 2, escalatedDhcp: 0, escalatedSignature: 0 });
+    assert.deepEqual(trusting.stats, { flows: 24, loginFlows: 6, dhcpFlows: 0, trustedLoginFlows: 18, escalatedLogin: 2, escalatedDhcp: 0, escalatedSignature: 0, relabelledSignature: 0 });
   });
 
   it('flow columns (IPv4 sources as numbers) and flow objects agree on sshguess, batch and streaming', async () => {
@@ -305,7 +305,7 @@ describe('behaviour rules: streaming', () => {
     assert.equal(hits, 0);
     assert.deepEqual([rules.keys, rules.capacity], [[0, cap, 0, 0, 0], [0, cap, 0, 0, 0]]);
     assert.deepEqual([shipped.keys, shipped.capacity], [[0, DEFAULT_RULES_MAX_KEYS, 0, 0, 0], [0, 65_536, 0, 0, 0]]);
-    assert.deepEqual(rules.stats, { flows: 1_000_000, loginFlows: 1_000_000, dhcpFlows: 0, trustedLoginFlows: 0, escalatedLogin: 0, escalatedDhcp: 0, escalatedSignature: 0 });
+    assert.deepEqual(rules.stats, { flows: 1_000_000, loginFlows: 1_000_000, dhcpFlows: 0, trustedLoginFlows: 0, escalatedLogin: 0, escalatedDhcp: 0, escalatedSignature: 0, relabelledSignature: 0 });
     // one flow per batch from a real brute forcer: the fifth completes the count
     const one = (t: number): BehaviourFlows => ({ rows: 1, time: Float64Array.of(t), kind: Uint8Array.of(KIND_LOGIN + 1), src: [0xc0000201] });
     assert.deepEqual([0, 1, 2, 3, 4].map((k) => rules.judge(one(1200 + k), new Uint8Array(1)).codes[0]), [0, 0, 0, 0, ESCALATED_LOGIN]);

@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BehaviourRules, behaviourFlowsFromColumns, behaviourFlowsFromObjects, escalateByRules, escalateColumns, judgeBehaviour,
+  BehaviourRules, behaviourFlowsFromColumns, behaviourFlowsFromObjects, escalateByRules, escalateColumns, judgeBehaviour, relabelVerdicts,
   ESCALATED_SIGNATURE, LOGIN_BRUTE_FORCE, DHCP_FLOOD, RULE_LABELS, SIGNATURE_RULE_LABELS,
   type RuleVerdict, type RuleVerdictColumns,
 } from '../../lib/ml/behaviour-rules.js';
@@ -18,6 +18,8 @@ import { Flowmeter } from '../../lib/flow/flowmeter.js';
 import { flowColumnsFromBatch, flowColumnsFromObjects, type FlowColumns } from '../../lib/normalize/flow-columns.js';
 import { meterCapture } from '../../lib/ml/capture-flows.js';
 import { readCsvFile } from '../../lib/ml/csv-table.js';
+import { classifiedColumns, classifiedObjects } from '../../lib/ml/classified-output.js';
+import type { VerdictColumns } from '../../lib/ml/classifier.js';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -84,13 +86,13 @@ describe('payload signatures: codes and labels', () => {
 });
 
 describe('payload signatures: escalation', () => {
-  it('batch: benign verdicts get the first label, confidence 1, escalated = payload signature: <labels>; model alerts and other flows are untouched', () => {
+  it('batch: benign verdicts get the first label, confidence 1, escalated = payload signature: <labels>; a model alert is relabelled, not escalated; other flows are untouched', () => {
     const flows = mixed();
     const v = verdicts(flows.length, [1]);
     assert.equal(escalateByRules(flows, v), 7);
     assert.deepEqual(v.map((x) => [x.label, x.malicious, x.confidence, x.escalated, x.attackProbability]), [
       [HB, true, 1, `payload signature: ${HB}`, 0.7],
-      ['DoS Hulk', true, 0.7, undefined, 0.7],
+      [SQLI, true, 0.7, undefined, 0.7],
       [XSS, true, 1, `payload signature: ${XSS}`, 0.7],
       [TRAV, true, 1, `payload signature: ${TRAV}`, 0.7],
       [JNDI, true, 1, `payload signature: ${JNDI}`, 0.7],
@@ -101,9 +103,11 @@ describe('payload signatures: escalation', () => {
       ['BENIGN', false, 0.7, undefined, 0.7],
       [TRAV, true, 1, `payload signature: Something Else, ${TRAV}`, 0.7],
     ]);
-    // the switch: signatures: false leaves every verdict alone
-    const off = verdicts(flows.length);
+    assert.deepEqual(v.map((x) => [x.modelLabel, x.relabelled]).filter(([m]) => m !== undefined), [['DoS Hulk', `payload signature: ${SQLI}`]]);
+    // the switch: signatures: false leaves every verdict alone, the model alert's label included
+    const off = verdicts(flows.length, [1]);
     assert.equal(escalateByRules(flows, off, { signatures: false }), 0);
+    assert.deepEqual(off, verdicts(flows.length, [1]));
   });
 
   it('a suppressed mark goes; a signature wins over a login window member; the other members keep the login label', () => {
@@ -135,7 +139,7 @@ describe('payload signatures: escalation', () => {
     assert.equal(rules.applyToVerdicts(flows, v), 5);
     assert.deepEqual(v.map((x) => x.label), ['BENIGN', SQLI, HB, XSS, 'BENIGN', VNC, TRAV]);
     // the 5900 flows are login flows: a trusted one is not counted by the login rule either
-    assert.deepEqual(rules.stats, { flows: 7, loginFlows: 1, dhcpFlows: 0, trustedLoginFlows: 1, escalatedLogin: 0, escalatedDhcp: 0, escalatedSignature: 5 });
+    assert.deepEqual(rules.stats, { flows: 7, loginFlows: 1, dhcpFlows: 0, trustedLoginFlows: 1, escalatedLogin: 0, escalatedDhcp: 0, escalatedSignature: 5, relabelledSignature: 0 });
   });
 
   it('streaming equals batch whatever the batch sizes; stats count the escalations of benign verdicts only', () => {
@@ -153,11 +157,16 @@ describe('payload signatures: escalation', () => {
       for (let from = 0; from < flows.length; from += size) m += rules.applyToVerdicts(flows.slice(from, from + size), v.slice(from, from + size));
       assert.equal(m, n, `size ${size}`);
       assert.deepEqual(v, batch, `size ${size}`);
-      assert.deepEqual([rules.stats.escalatedSignature, rules.escalated, rules.stats.escalatedLogin, rules.stats.flows], [n, n, 0, 300]);
+      assert.deepEqual([rules.stats.escalatedSignature, rules.escalated, rules.stats.escalatedLogin, rules.stats.flows, rules.stats.relabelledSignature], [n, n, 0, 300, 4]);
     }
     // 300 flows: 28 rounds of 11 (8 signature flows each) minus the rest, minus model-flagged signature flows
     const sigRows = flows.map((_, i) => MIXED_CODES[i % 11]).filter(Boolean).length;
     assert.deepEqual([sigRows, n], [219, 219 - 4]);
+    // those 4 (rows 5, 17, 100, 101: VNC, SQL injection, SQL injection, XSS) are relabelled instead; row 250 has none
+    assert.deepEqual(batch.flatMap((x, i) => (x.modelLabel ? [[i, x.label, x.modelLabel, x.relabelled]] : [])), [
+      [5, VNC, 'DoS Hulk', `payload signature: ${VNC}`], [17, SQLI, 'DoS Hulk', `payload signature: ${SQLI}, ${XSS}`],
+      [100, SQLI, 'DoS Hulk', `payload signature: ${SQLI}`], [101, XSS, 'DoS Hulk', `payload signature: ${XSS}`],
+    ]);
   });
 });
 
@@ -176,9 +185,11 @@ describe('payload signatures: flow columns', () => {
     const rules = new BehaviourRules();
     assert.equal(await rules.applyToColumnsSliced(fc, v, 3, async () => undefined), 7);
     assert.deepEqual([...v.escalated!], [3, 0, 5, 6, 7, 8, 4, 0, 0, 0, 6]);
+    // the model's alert on row 1 (class X) carries the SQL injection: relabelled, not escalated
+    assert.deepEqual([[...v.relabelled!], v.modelLabel![1], v.relabelledReasons?.[1], rules.stats.relabelledSignature], [[0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0], 1, `payload signature: ${SQLI}`, 1]);
     assert.deepEqual(v.labels, ['BENIGN', 'X', LOGIN_BRUTE_FORCE, DHCP_FLOOD, HB, SQLI, XSS, TRAV, JNDI, VNC]);
     assert.deepEqual(v.classes, ['BENIGN', 'X']);
-    assert.deepEqual([...v.label].map((k) => v.labels[k]), [HB, 'X', XSS, TRAV, JNDI, VNC, SQLI, 'BENIGN', 'BENIGN', 'BENIGN', TRAV]);
+    assert.deepEqual([...v.label].map((k) => v.labels[k]), [HB, SQLI, XSS, TRAV, JNDI, VNC, SQLI, 'BENIGN', 'BENIGN', 'BENIGN', TRAV]);
     assert.deepEqual([...v.label].map((k, i) => (v.escalated![i] ? RULE_LABELS[v.escalated![i] - 1] === v.labels[k] : true)), Array(11).fill(true));
     assert.deepEqual([v.detections, [...v.confidence].map((c) => Math.round(c * 10) / 10), v.escalatedReasons?.[6]], [8, [1, 0.9, 1, 1, 1, 1, 1, 0.9, 0.9, 0.9, 1], `payload signature: ${SQLI}, ${XSS}`]);
     assert.deepEqual([rules.stats.escalatedSignature, rules.escalated], [7, 7]);
@@ -186,7 +197,7 @@ describe('payload signatures: flow columns', () => {
     const w = columns(flows.length);
     w.malicious[1] = 1; w.label[1] = 1; w.detections = 1;
     assert.equal(new BehaviourRules().applyToColumns(flows, w), 7);
-    assert.deepEqual([w.escalated, w.label, w.labels, w.escalatedReasons], [v.escalated, v.label, v.labels, v.escalatedReasons]);
+    assert.deepEqual([w.escalated, w.label, w.labels, w.escalatedReasons, w.relabelled, w.modelLabel, w.relabelledReasons], [v.escalated, v.label, v.labels, v.escalatedReasons, v.relabelled, v.modelLabel, v.relabelledReasons]);
   });
 
   it('a model that has the class itself: the row takes the model\'s label index and no labels are added', () => {
@@ -221,6 +232,130 @@ describe('payload signatures: flow columns', () => {
   });
 });
 
+describe('payload signatures: relabelling model alerts', () => {
+  const TRUSTED = ['192.168.56.0/24'];
+  /** Model alerts (DoS Hulk unless said) with and without signatures, and one benign flow with a signature. */
+  const flows = (): Array<Record<string, unknown>> => [
+    flow(0, '203.0.113.5', 80, SQLI), // DoS Hulk → SQL injection
+    flow(1, '203.0.113.5', 80, SQLI), // the model says SQL injection itself: not relabelled
+    flow(2, '203.0.113.5', 80), // no signature
+    flow(3, '203.0.113.5', 80, SQLI), // benign: escalated
+    flow(4, '192.168.56.1', 5900, VNC), // a trusted source: exempt from the VNC failure here too
+    flow(5, '10.9.9.9', 5900, VNC), // DoS Hulk → VNC Authentication Failure
+    flow(6, '203.0.113.5', 80, `Something Else, ${TRAV}`), // DoS Hulk → the first known label; the reason has the whole text
+  ];
+  const MALICIOUS = [0, 1, 2, 4, 5, 6];
+  const modelVerdicts = (): RuleVerdict[] => {
+    const v = verdicts(7, MALICIOUS);
+    v[1] = { ...v[1], label: SQLI, probabilities: { BENIGN: 0.3, [SQLI]: 0.7 } };
+    return v;
+  };
+  const hulk = { confidence: 0.7, probabilities: { BENIGN: 0.3, 'DoS Hulk': 0.7 }, attackProbability: 0.7, malicious: true };
+  const RELABELLED: RuleVerdict[] = [
+    { ...hulk, label: SQLI, modelLabel: 'DoS Hulk', relabelled: `payload signature: ${SQLI}` },
+    { ...hulk, label: SQLI, probabilities: { BENIGN: 0.3, [SQLI]: 0.7 } },
+    { ...hulk, label: 'DoS Hulk' },
+    { label: SQLI, confidence: 1, probabilities: { BENIGN: 0.3, 'DoS Hulk': 0.7 }, attackProbability: 0.7, malicious: true, escalated: `payload signature: ${SQLI}` },
+    { ...hulk, label: 'DoS Hulk' },
+    { ...hulk, label: VNC, modelLabel: 'DoS Hulk', relabelled: `payload signature: ${VNC}` },
+    { ...hulk, label: TRAV, modelLabel: 'DoS Hulk', relabelled: `payload signature: Something Else, ${TRAV}` },
+  ];
+
+  it('objects, batch: a model alert takes its signature\'s label, keeps verdict, confidence and probabilities, gains modelLabel and relabelled; not counted as an escalation', () => {
+    const v = modelVerdicts();
+    assert.equal(escalateByRules(flows(), v, { trustedSources: TRUSTED }), 1);
+    assert.deepEqual(v, RELABELLED);
+    // relabelVerdicts alone: the same three, and a second pass finds nothing left to relabel
+    const w = modelVerdicts();
+    const hits = judgeBehaviour(behaviourFlowsFromObjects(flows()), { trustedSources: TRUSTED });
+    assert.deepEqual([relabelVerdicts(w, hits), relabelVerdicts(w, hits)], [3, 0]);
+    // without the trusted list the VNC failure of row 4 relabels as well
+    const u = modelVerdicts();
+    escalateByRules(flows(), u);
+    assert.deepEqual([u[4].label, u[4].modelLabel, u[4].relabelled], [VNC, 'DoS Hulk', `payload signature: ${VNC}`]);
+  });
+
+  it('rules off (signatures: false): nothing changes, no keys added', () => {
+    const v = modelVerdicts();
+    assert.equal(escalateByRules(flows(), v, { signatures: false, trustedSources: TRUSTED }), 0);
+    assert.deepEqual(v, modelVerdicts());
+    const rules = new BehaviourRules({ signatures: false });
+    const w = modelVerdicts();
+    assert.equal(rules.applyToVerdicts(flows(), w), 0);
+    assert.deepEqual([w, rules.stats.relabelledSignature, rules.stats.escalatedSignature], [modelVerdicts(), 0, 0]);
+  });
+
+  it('objects, streaming: any batch size gives the batch result; stats.relabelledSignature 3, escalatedSignature 1', () => {
+    for (const size of [1, 3, 7]) {
+      const rules = new BehaviourRules({ trustedSources: TRUSTED });
+      const f = flows(), v = modelVerdicts();
+      let n = 0;
+      for (let from = 0; from < 7; from += size) n += rules.applyToVerdicts(f.slice(from, from + size), v.slice(from, from + size));
+      assert.deepEqual([n, rules.escalated, rules.stats.escalatedSignature, rules.stats.relabelledSignature], [1, 1, 1, 3], `size ${size}`);
+      assert.deepEqual(v, RELABELLED, `size ${size}`);
+    }
+  });
+
+  /** The model's verdict columns for flows(): classes BENIGN, DoS Hulk, SQL injection (so row 1's label is the signature's). */
+  const modelColumns = (): RuleVerdictColumns => {
+    const v = columns(7, ['BENIGN', 'DoS Hulk', SQLI]);
+    for (const i of MALICIOUS) { v.malicious[i] = 1; v.label[i] = i === 1 ? 2 : 1; v.confidence[i] = 0.7; v.attackProbability[i] = 0.7; v.probabilities[i * 3 + (i === 1 ? 2 : 1)] = 0.7; }
+    v.detections = MALICIOUS.length;
+    return v;
+  };
+  const probabilitiesAt = (v: VerdictColumns, i: number): Record<string, number> => ({ BENIGN: v.probabilities[i * 3], 'DoS Hulk': v.probabilities[i * 3 + 1], [SQLI]: v.probabilities[i * 3 + 2] });
+
+  it('columns (sliced streaming): relabelled codes, modelLabel indices and reasons; labels gain the rule labels, classes stay the model\'s', async () => {
+    const fc = flowColumnsFromObjects(flows());
+    const v = modelColumns();
+    const rules = new BehaviourRules({ trustedSources: TRUSTED });
+    assert.equal(await rules.applyToColumnsSliced(fc, v, 2, async () => undefined), 1);
+    assert.deepEqual([...v.relabelled!], [4, 0, 0, 0, 0, 8, 6]);
+    assert.deepEqual([...v.escalated!], [0, 0, 0, 4, 0, 0, 0]);
+    assert.deepEqual([v.modelLabel![0], v.modelLabel![5], v.modelLabel![6]].map((k) => v.labels[k]), ['DoS Hulk', 'DoS Hulk', 'DoS Hulk']);
+    assert.deepEqual(v.relabelledReasons?.flatMap((r, i) => [[i, r]]), [[0, `payload signature: ${SQLI}`], [5, `payload signature: ${VNC}`], [6, `payload signature: Something Else, ${TRAV}`]]);
+    assert.deepEqual([v.classes, v.labels], [['BENIGN', 'DoS Hulk', SQLI], ['BENIGN', 'DoS Hulk', SQLI, LOGIN_BRUTE_FORCE, DHCP_FLOOD, HB, XSS, TRAV, JNDI, VNC]]);
+    assert.deepEqual([...v.label].map((k) => v.labels[k]), RELABELLED.map((x) => x.label));
+    assert.deepEqual([[...v.malicious], [...v.confidence], v.detections], [[1, 1, 1, 1, 1, 1, 1], [0.7, 0.7, 0.7, 1, 0.7, 0.7, 0.7].map(Math.fround), 7]);
+    assert.deepEqual([rules.stats.relabelledSignature, rules.stats.escalatedSignature, rules.escalated], [3, 1, 1]);
+    // one unsliced call and flow objects in: the same columns
+    const w = modelColumns();
+    assert.equal(new BehaviourRules({ trustedSources: TRUSTED }).applyToColumns(flows(), w), 1);
+    assert.deepEqual([w.relabelled, w.modelLabel, w.relabelledReasons, w.label, w.labels], [v.relabelled, v.modelLabel, v.relabelledReasons, v.label, v.labels]);
+    // rules off: the stage never ran, no column
+    assert.equal(modelColumns().relabelled, undefined);
+  });
+
+  it('columns → classified objects (flow columns and flow objects in) carry the object path\'s modelLabel / relabelled; Output columns carry relabelled codes and model labels', async () => {
+    const fc = flowColumnsFromObjects(flows());
+    const v = modelColumns();
+    await new BehaviourRules({ trustedSources: TRUSTED }).applyToColumnsSliced(fc, v, 3, async () => undefined);
+    const keys = (o: Record<string, unknown>) => [o.label, o.modelLabel, o.relabelled, o.escalated];
+    for (const input of [fc, flows()]) {
+      const out = await classifiedObjects(input, v, 'm', probabilitiesAt, 2);
+      assert.equal(out.benign.length, 0);
+      assert.deepEqual(out.malicious.map(keys), RELABELLED.map((x) => keys(x)));
+      // the keys come after the verdict's, model label first
+      assert.deepEqual(Object.keys(out.malicious[0]).slice(-6), ['label', 'confidence', 'probabilities', 'model', 'modelLabel', 'relabelled']);
+      assert.deepEqual([out.malicious[0].confidence, out.malicious[0].probabilities], [Math.fround(0.7), { BENIGN: 0, 'DoS Hulk': Math.fround(0.7), [SQLI]: 0 }]);
+      assert.deepEqual(['modelLabel' in out.malicious[1], 'relabelled' in out.malicious[3], 'modelLabel' in out.malicious[4]], [false, false, false]);
+    }
+    // Output columns: all rows malicious, the batch passed on whole
+    const cols = await classifiedColumns(fc, v, 'm', 2);
+    assert.equal(cols.benign, null);
+    const cv = cols.malicious!.verdicts;
+    assert.deepEqual([[...cv.relabelled!], cv.modelLabel, cv.label, cv.classes],
+      [[4, 0, 0, 0, 0, 8, 6], ['DoS Hulk', '', '', '', '', 'DoS Hulk', 'DoS Hulk'], RELABELLED.map((x) => x.label), ['BENIGN', 'DoS Hulk', SQLI]]);
+    // a mixed batch: row 2 benign now; the benign side has codes of 0 and no modelLabel
+    const m = modelColumns();
+    m.malicious[2] = 0; m.label[2] = 0; m.detections = 5;
+    await new BehaviourRules({ trustedSources: TRUSTED }).applyToColumnsSliced(fc, m, 7, async () => undefined);
+    const split = await classifiedColumns(fc, m, 'm', 2);
+    assert.deepEqual([[...split.benign!.verdicts.relabelled!], split.benign!.verdicts.modelLabel, split.benign!.verdicts.label], [[0], undefined, ['BENIGN']]);
+    assert.deepEqual([[...split.malicious!.verdicts.relabelled!], split.malicious!.verdicts.modelLabel], [[4, 0, 0, 0, 8, 6], ['DoS Hulk', '', '', '', 'DoS Hulk', 'DoS Hulk']]);
+  });
+});
+
 describe('payload signatures: deepmad classify on captures', { skip: needShared }, () => {
   const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'classify', ...args], { encoding: 'utf8' });
   /** -o rows of the inputs, per capture (relative to pcaps/): `Src IP>Dst IP:Dst Port label malicious escalated`. */
@@ -230,12 +365,13 @@ describe('payload signatures: deepmad classify on captures', { skip: needShared 
     assert.equal(r.status, 0, r.stderr);
     const t = readCsvFile(out);
     // an explicit --rules on adds the escalated column
-    assert.deepEqual(t.header.slice(8), ['label', 'confidence', 'attack_probability', 'malicious', 'suppressed', ...(rules === 'on' ? ['escalated'] : [])]);
+    assert.deepEqual(t.header.slice(8), ['label', 'confidence', 'attack_probability', 'malicious', 'suppressed', ...(rules === 'on' ? ['escalated', 'relabelled', 'model_label'] : [])]);
     const per = new Map<string, string[]>();
     for (const c of t.rows) {
       const key = path.relative(pcaps, c[0]);
       if (!per.has(key)) per.set(key, []);
-      per.get(key)!.push(`${c[2]}>${c[4]}:${c[5]} ${c[8]} ${c[11]} ${c[13] ?? ''}`);
+      // a relabelled row (the model's alert named after its signature) adds the reason and the model's label
+      per.get(key)!.push(`${c[2]}>${c[4]}:${c[5]} ${c[8]} ${c[11]} ${c[13] ?? ''}${c[14] ? ` | relabelled (${c[14]}) from ${c[15]}` : ''}`);
     }
     return per;
   };
@@ -261,7 +397,42 @@ describe('payload signatures: deepmad classify on captures', { skip: needShared 
       [7, [`172.16.238.1>172.16.238.10:8080 ${JNDI} 1 payload signature: ${JNDI}`]]);
     assert.deepEqual([on.get('attack/zeek_http_cooper-grill-dvwa.pcapng')!.length, escalated('attack/zeek_http_cooper-grill-dvwa.pcapng')],
       [4, Array(2).fill(`192.168.111.148>192.168.111.154:80 ${SQLI} 1 payload signature: ${SQLI}`)]);
-    assert.deepEqual([...on.values()].flat().filter((x) => / 1 $/.test(x)).length, 4, 'model alerts without an escalation');
+    assert.deepEqual([...on.values()].flat().filter((x) => / 1 $/.test(x)).length, 3, 'model alerts without an escalation or a relabel');
+    // the model's own alert in the DVWA session (DoS Hulk) carries the SQL injection signature: relabelled, the only one
+    assert.deepEqual([...on.values()].flat().filter((x) => x.includes(' | relabelled ')),
+      [`192.168.111.148>192.168.111.154:80 ${SQLI} 1  | relabelled (payload signature: ${SQLI}) from DoS Hulk`]);
+    const off = classify([path.join(pcaps, 'attack/zeek_http_cooper-grill-dvwa.pcapng')], 'off');
+    assert.deepEqual(off.get('attack/zeek_http_cooper-grill-dvwa.pcapng'), ['BENIGN 0 ', 'BENIGN 0 ', 'BENIGN 0 ', 'DoS Hulk 1 '].map((x) => `192.168.111.148>192.168.111.154:80 ${x}`));
+    assert.deepEqual(on.get('attack/zeek_http_cooper-grill-dvwa.pcapng'), [
+      'BENIGN 0 ', ...Array(2).fill(`${SQLI} 1 payload signature: ${SQLI}`), `${SQLI} 1  | relabelled (payload signature: ${SQLI}) from DoS Hulk`,
+    ].map((x) => `192.168.111.148>192.168.111.154:80 ${x}`));
+    // the summary line counts the relabel apart from the escalations
+    assert.match(run(path.join(pcaps, 'attack/zeek_http_cooper-grill-dvwa.pcapng')).stdout,
+      /: 4 flows, 3 flagged \(75\.0%\), 2 escalated by behaviour rules and payload signatures \(payload signature: Web Attack - SQL Injection\), 1 model alert\(s\) relabelled by payload signatures \(DoS Hulk → Web Attack - SQL Injection 1\) — Web Attack - SQL Injection 3, BENIGN 1;/);
+  });
+
+  it('deepmad detect on the DVWA session: the model\'s DoS Hulk alert reads DeepMAD rule Web Attack - SQL Injection with model_label; --rules off: DeepMAD ML DoS Hulk', () => {
+    const capture = path.join(pcaps, 'attack/zeek_http_cooper-grill-dvwa.pcapng');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deepmad-sig-detect-'));
+    /** The summary, and the EVE records (window 0: one per flow) as `src_port signature severity confidence model_label relabelled escalated`. */
+    const detect = (name: string, ...args: string[]) => {
+      const log = path.join(dir, name);
+      const r = spawnSync(process.execPath, [cli, 'detect', capture, '--alerts', log, '--window', '0', ...args, '--json'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const recs = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      for (const x of recs) assert.deepEqual(['modelLabel', 'relabelled'].map((k) => k in x.deepmad.features), [false, false]);
+      const s = JSON.parse(r.stdout);
+      return [s.escalatedByRules, s.relabelledBySignatures, s.byClass, recs.map((x) => [x.src_port, x.alert.signature, x.alert.severity, x.alert.confidence, x.deepmad.model_label, x.deepmad.relabelled, x.deepmad.escalated])];
+    };
+    const reason = `payload signature: ${SQLI}`;
+    assert.deepEqual(detect('on.jsonl'), [2, 1, { [SQLI]: 3 }, [
+      [53796, `DeepMAD rule ${SQLI}`, 2, 1, undefined, undefined, reason],
+      [57524, `DeepMAD rule ${SQLI}`, 2, 1, undefined, undefined, reason],
+      [40112, `DeepMAD rule ${SQLI}`, 2, 0.3176, 'DoS Hulk', reason, undefined],
+    ]]);
+    assert.deepEqual(detect('off.jsonl', '--rules', 'off'), [undefined, undefined, { 'DoS Hulk': 1 }, [[40112, 'DeepMAD ML DoS Hulk', 1, 0.3176, undefined, undefined, undefined]]]);
+    const text = spawnSync(process.execPath, [cli, 'detect', capture], { encoding: 'utf8' });
+    assert.match(text.stdout, /\nrules: 2 benign verdict\(s\) escalated by behaviour rules \(repeated logins, DHCP flood\) and payload signatures\nrules: 1 model alert\(s\) relabelled after their payload signature\n/);
   });
 
   it('the benign captures keep their count: 203 flows, 1 flagged (the model\'s SSH-Patator), none escalated, rules on or off', () => {
