@@ -175,6 +175,39 @@ describe('payload signatures: pcap in → flowmeter → classifier (default mode
     assert.deepEqual((outs[3].good[0].payload as Msg[]).map((f) => f.label), Array(BENIGN_FLOWS).fill('BENIGN'));
   });
 
+  it('a model alert with a payload signature (the DVWA session\'s DoS Hulk flow): relabelled Web Attack - SQL Injection with modelLabel, the model\'s confidence; Output columns: verdicts.relabelled / modelLabel; rules off: DoS Hulk', async () => {
+    const file = path.join(pcaps, 'attack/zeek_http_cooper-grill-dvwa.pcapng');
+    const chains = [{ format: 'objects' }, { format: 'columns', output: 'columns' }, { format: 'objects', rules: false }];
+    const nodes: FlowNode[] = [tab()];
+    chains.forEach((o, i) => nodes.push(
+      { id: `in${i}`, z: 't1', type: 'deepmad-pcap-in', wires: [[`fm${i}`]] },
+      { id: `fm${i}`, z: 't1', type: 'deepmad-flowmeter', profile: 'improved', output: 'batch', format: o.format, batchFlows: 1000, batchMs: 60000, wires: [[`c${i}`]] },
+      { id: `c${i}`, z: 't1', type: 'deepmad-classifier', ...('rules' in o ? { rules: o.rules } : {}), ...('output' in o ? { output: o.output } : {}), wires: [[`good${i}`], [`bad${i}`]] },
+      helperNode(`good${i}`), helperNode(`bad${i}`),
+    ));
+    await h.load(['pcap-in', 'flowmeter', 'classifier'], nodes);
+    const got = chains.map((_, i) => collect(h.getNode(`bad${i}`), isEof, 60000));
+    chains.forEach((_, i) => h.getNode(`in${i}`).receive({ filename: file }));
+    const [objects, columns, off] = (await Promise.all(got)).map((msgs) => msgs.slice(0, -1));
+    const reason = `payload signature: ${SQLI}`;
+    // objects: the two escalated requests, then the model's alert relabelled (its confidence and probabilities stay the model's)
+    assert.equal(objects.length, 1);
+    const rows = objects[0].payload as Msg[];
+    assert.deepEqual(rows.map((f) => [f['Src Port'], f.label, f.escalated, f.modelLabel, f.relabelled, f.confidence === 1]), [
+      [53796, SQLI, reason, undefined, undefined, true], [57524, SQLI, reason, undefined, undefined, true], [40112, SQLI, undefined, 'DoS Hulk', reason, false],
+    ]);
+    assert.equal(Math.round(rows[2].confidence * 1e4) / 1e4, 0.3176);
+    assert.equal(rows[2].confidence, rows[2].probabilities['DoS Hulk']);
+    assert.match(await lastStatus(0, 4), /· 3 detections \/ 4 flows · 2 escalated by rules · 1 relabelled$/);
+    // Output columns: the same rows, codes and model labels
+    const v = columns[0].payload.verdicts;
+    assert.deepEqual([v.label, Array.from(v.escalated), Array.from(v.relabelled), v.modelLabel], [Array(3).fill(SQLI), [4, 4, 0], [0, 0, 4], ['', '', 'DoS Hulk']]);
+    assert.deepEqual(v.classes, CARD.labels);
+    // rules off: the model's alert under the model's label, no keys
+    const plain = off[0].payload as Msg[];
+    assert.deepEqual(plain.map((f) => [f['Src Port'], f.label, 'modelLabel' in f, 'relabelled' in f, f[SIGNATURE_FIELD]]), [[40112, 'DoS Hulk', false, false, SQLI]]);
+  });
+
   it('rules off, flow columns and Output columns: no malicious output, no escalated verdicts, the signature column kept', async () => {
     const outs = await run({ format: 'columns', rules: false, output: 'columns' });
     for (const [i, c] of ATTACKS.entries()) {
