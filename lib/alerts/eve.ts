@@ -131,7 +131,8 @@ export interface EveBuildOptions {
   includeFeatures?: boolean;
 }
 
-const VERDICT_KEYS = new Set(['label', 'confidence', 'probabilities', 'model', 'escalated', 'modelLabel', 'relabelled']);
+// the verdict's keys (set by the classifier and the post-model stages; `malicious` by deepmad detect), not flow features
+const VERDICT_KEYS = new Set(['label', 'confidence', 'probabilities', 'model', 'malicious', 'suppressed', 'escalated', 'modelLabel', 'relabelled']);
 
 const nonEmpty = (x: unknown): string | undefined => (typeof x === 'string' && x !== '' ? x : undefined);
 

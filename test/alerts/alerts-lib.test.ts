@@ -99,6 +99,9 @@ describe('alert engine', () => {
     assert.equal(rec.deepmad.features!['Flow IAT Min'], realFlow['Flow IAT Min']);
     assert.equal(rec.deepmad.features!.label, undefined);
     assert.deepEqual(rec.deepmad.probabilities, { BENIGN: 0.0269, 'DoS Hulk': 0.9731 });
+    // deepmad detect's flows also carry `malicious`: a verdict key, not a feature
+    const [fromDetect] = new AlertEngine({}).process(classified({ malicious: true }));
+    assert.deepEqual([fromDetect.deepmad.features!.malicious, fromDetect.deepmad.features!['Flow IAT Min']], [undefined, realFlow['Flow IAT Min']]);
     assert.deepEqual(JSON.parse(JSON.stringify(rec)), rec);
     assert.equal(rec.deepmad.escalated, undefined);
     assert.equal(rec.deepmad.payload_signature, undefined);
