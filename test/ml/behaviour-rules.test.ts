@@ -22,12 +22,8 @@ import { flowColumnsFromBatch, type FlowColumns } from '../../lib/normalize/flow
 import { meterCapture } from '../../lib/ml/capture-flows.js';
 import { readCsvFile } from '../../lib/ml/csv-table.js';
 import { Random } from '../../lib/ml/random.js';
+import { pcaps, needShared, cli, SSH_GUESS } from '../support/stage-paths.js';
 
-const repo = path.resolve(__dirname, '..', '..');
-const pcaps = path.resolve(repo, '..', 'shared', 'data', 'pcaps');
-const needShared = !fs.existsSync(pcaps) ? 'needs ../shared/data/pcaps' : false;
-const cli = path.join(repo, 'dist', 'bin', 'deepmad.js');
-const SSH_GUESS = path.join(repo, 'test', 'fixtures', 'alerts', 'zeek_ssh_sshguess.pcap');
 /** The labels escalateColumns appends, in `escalated` code order: the two rules, then the payload signatures (codes 3-8). */
 const STAGE_LABELS = [LOGIN_BRUTE_FORCE, DHCP_FLOOD, 'Heartbleed', 'Web Attack - SQL Injection', 'Web Attack - XSS', 'Web Attack - Path Traversal', 'Log4Shell JNDI Lookup', 'VNC Authentication Failure'];
 

@@ -21,11 +21,8 @@ import { meterCapture } from '../../lib/ml/capture-flows.js';
 import { Classifier } from '../../lib/ml/classifier.js';
 import { defaultModelPath } from '../../lib/ml/default-model.js';
 import { readCsvFile } from '../../lib/ml/csv-table.js';
+import { pcaps, needShared, cli } from '../support/stage-paths.js';
 
-const repo = path.resolve(__dirname, '..', '..');
-const pcaps = path.resolve(repo, '..', 'shared', 'data', 'pcaps');
-const needShared = !fs.existsSync(pcaps) ? 'needs ../shared/data/pcaps' : false;
-const cli = path.join(repo, 'dist', 'bin', 'deepmad.js');
 
 /** [time s, single 0/1, flagged 0/1, src, dst] per flow. */
 type Row = [number, number, number, HostKey, HostKey];

@@ -24,12 +24,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pcaps, needShared, cli, SSH_GUESS } from '../support/stage-paths.js';
 
-const repo = path.resolve(__dirname, '..', '..');
-const pcaps = path.resolve(repo, '..', 'shared', 'data', 'pcaps');
-const needShared = !fs.existsSync(pcaps) ? 'needs ../shared/data/pcaps' : false;
-const cli = path.join(repo, 'dist', 'bin', 'deepmad.js');
-const SSH_GUESS = path.join(repo, 'test', 'fixtures', 'alerts', 'zeek_ssh_sshguess.pcap');
 const HB = 'Heartbleed', SQLI = 'Web Attack - SQL Injection', XSS = 'Web Attack - XSS', TRAV = 'Web Attack - Path Traversal', JNDI = 'Log4Shell JNDI Lookup', VNC = 'VNC Authentication Failure';
 
 /** A flow object (the improved profile's names); `sig` sets the Payload Signature field, absent otherwise. */
